@@ -1,0 +1,86 @@
+/**
+ * The trial record, schema `virtperf.trial/1` (DESIGN.md): one JSON object per line of trials.jsonl.
+ * Writers build it with `makeRecord`; readers check it with `parseRecord`.
+ */
+import { z } from "zod";
+import { WORKLOAD_IDS, PROFILES } from "./contract.ts";
+
+export const TRIAL_SCHEMA = "virtperf.trial/1";
+
+const metricSchema = z.object({
+  name: z.string().min(1),
+  value: z.number().finite(),
+  unit: z.string().min(1),
+  better: z.enum(["higher", "lower"]),
+});
+
+const caseSchema = z.object({
+  case: z.string().min(1),
+  params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  metrics: z.array(metricSchema),
+});
+
+export const trialRecordSchema = z.object({
+  schema: z.literal(TRIAL_SCHEMA),
+  stack: z.string(),
+  run: z.string(),
+  /** Host fingerprint id (stable per machine). */
+  host: z.string(),
+  environment: z.string(),
+  kind: z.enum(["native", "docker", "kvm"]),
+  /** "kvm", "tcg" for guests; "none" for native and Docker. A TCG guest's numbers are never KVM numbers. */
+  acceleration: z.enum(["none", "kvm", "tcg"]),
+  workload: z.enum(WORKLOAD_IDS),
+  profile: z.enum(PROFILES),
+  rep: z.number().int().nonnegative(),
+  /** Position in the realized schedule (0-based). */
+  order: z.number().int().nonnegative(),
+  seed: z.number().int(),
+  /** A warm-up trial: kept for the record, never in statistics. */
+  warmup: z.boolean(),
+  startedAt: z.string(),
+  durationS: z.number().nonnegative(),
+  /** Seconds the tool's measured step itself ran (durationS minus this is the runner's overhead). */
+  toolS: z.number().nonnegative(),
+  status: z.enum(["ok", "failed"]),
+  cases: z.array(caseSchema),
+  tool: z.object({ name: z.string(), version: z.string() }),
+  /** Path of the raw output, relative to the run folder. */
+  raw: z.string().nullable(),
+  error: z
+    .object({
+      message: z.string(),
+      exitCode: z.number().int().nullable(),
+      signal: z.string().nullable(),
+      timedOut: z.boolean(),
+      stderrTail: z.string(),
+    })
+    .nullable(),
+});
+
+export type TrialRecord = z.infer<typeof trialRecordSchema>;
+
+export class RecordError extends Error {}
+
+/** Parses and checks one line of trials.jsonl; the error names the file and line. */
+export function parseRecord(line: string, where: { file: string; line: number }): TrialRecord {
+  let json: unknown;
+  try {
+    json = JSON.parse(line);
+  } catch (e) {
+    throw new RecordError(`${where.file}:${where.line}: not valid JSON (${(e as Error).message})`);
+  }
+  const schema = (json as { schema?: unknown } | null)?.schema;
+  if (schema !== TRIAL_SCHEMA) {
+    throw new RecordError(`${where.file}:${where.line}: unknown schema ${JSON.stringify(schema)}; this virtperf reads "${TRIAL_SCHEMA}"`);
+  }
+  const r = trialRecordSchema.safeParse(json);
+  if (!r.success) {
+    const first = r.error.issues[0]!;
+    throw new RecordError(`${where.file}:${where.line}: field "${first.path.join(".")}": ${first.message}`);
+  }
+  if (r.data.status === "ok" && r.data.cases.every((c) => c.metrics.length === 0)) {
+    throw new RecordError(`${where.file}:${where.line}: status "ok" but no metrics`);
+  }
+  return r.data;
+}
