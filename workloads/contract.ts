@@ -101,8 +101,10 @@ export interface TrialContext {
 }
 
 export interface TrialSteps {
+  /** Untimed env-side setup before the server starts (mariadb-install-db, corpus generation). */
+  readonly setup?: Step;
   readonly server?: ServerStep;
-  /** Slow setup, not timed (corpus generation, table load). */
+  /** Untimed setup after the server is ready (table load). */
   readonly prepare?: Step;
   /** The measured step; its stdout is the raw output the parser reads and the record keeps. */
   readonly run: Step;
