@@ -1,0 +1,76 @@
+/**
+ * The typed Experiment that a validated stack config becomes (DESIGN.md, Data flow 1), and the
+ * plan vocabulary every environment module speaks. Types only: validation lives in config.ts,
+ * composition in planner.ts.
+ */
+import type { ProfileName, WorkloadId } from "../workloads/contract.ts";
+import type { EnvironmentDef } from "./environments.ts";
+import type { TargetSpec } from "../workloads/runner/target.ts";
+
+/** How the machine that runs `pulumi up` reaches the host under test. */
+export type HostAddress =
+  | { readonly kind: "local" }
+  | {
+      readonly kind: "ssh";
+      readonly host: string;
+      readonly user: string;
+      /** Default 22. */
+      readonly port: number;
+      /** Path of the private key file on the machine running virtperf (the key's text is a Pulumi secret). */
+      readonly privateKeyFile: string;
+      /** The host's public key line, pinned in a known_hosts file. */
+      readonly hostPublicKey: string;
+    };
+
+export interface HostConfig {
+  readonly address: HostAddress;
+  /** CPU set every environment gets, cpuset syntax ("0-1", "2,4-7"). */
+  readonly cpuset: string;
+  /** CPUs in `cpuset`, derived. */
+  readonly cpus: number;
+  /** Memory every environment gets, MiB. */
+  readonly memoryMiB: number;
+  /** Scratch directory on the host for images, guest disks, workdirs. */
+  readonly scratchDir: string;
+  /** Directory on the disk under test for I/O workloads (native's data dir; Docker volumes and guest disks live beside it). */
+  readonly ioDir: string;
+}
+
+/** Where clients of network workloads run. */
+export type ClientConfig = { readonly kind: "host" } | { readonly kind: "ssh"; readonly target: TargetSpec & { kind: "ssh" } };
+
+export type Acceleration = "auto" | "kvm" | "tcg";
+
+export interface Experiment {
+  readonly stack: string;
+  readonly host: HostConfig;
+  readonly environments: readonly EnvironmentDef[];
+  readonly client: ClientConfig;
+  readonly acceleration: Acceleration;
+  readonly workloads: readonly WorkloadId[];
+  readonly profile: ProfileName;
+  readonly repetitions: number;
+  readonly seed: number;
+  /** Base image for the Docker image and the guest: a Debian suite, default "bookworm". */
+  readonly debianSuite: string;
+  /** Docker base image; default "debian:bookworm" (imported locally with mmdebstrap when no registry). */
+  readonly dockerBaseImage: string;
+  /** A user-supplied guest cloud image instead of the built one (path on the host), or undefined. */
+  readonly guestImage?: string;
+  /** Where results are written on the machine running virtperf; default "results". */
+  readonly resultsRoot: string;
+}
+
+/**
+ * A command resource's scripts: `create` runs on `pulumi up` (and in `npm run e2e`), `delete` on
+ * `pulumi destroy` (and at the end of e2e). Bash, run where `on` says.
+ */
+export interface CommandSpec {
+  /** Resource name suffix, e.g. "image", "disk", "domain". */
+  readonly role: string;
+  readonly on: "local" | "host";
+  readonly create: string;
+  readonly delete?: string;
+  /** Values whose change must re-run `create` (content hashes, options). */
+  readonly triggers?: readonly string[];
+}
