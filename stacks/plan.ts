@@ -1,0 +1,79 @@
+/**
+ * The plan vocabulary: what the ONE planner (planner.ts) hands both the Pulumi program (index.ts) and
+ * `npm run e2e`. Plain data, no Pulumi: every command either of them runs is in here.
+ */
+import type { EnvironmentDef, EnvironmentKind } from "./environments.ts";
+import type { CommandSpec, Experiment } from "./experiment.ts";
+import type { TargetSpec } from "../workloads/runner/target.ts";
+import type { WorkloadId } from "../workloads/contract.ts";
+
+/** The common shape every environment module's plan function returns (envs.md). */
+export interface EnvironmentPlan {
+  readonly def: EnvironmentDef;
+  /** "none" for native and Docker; "kvm" or "tcg" for guests (resolved from Experiment.acceleration and the host). */
+  readonly acceleration: "none" | "kvm" | "tcg";
+  /** How the runner reaches it. */
+  readonly target: TargetSpec;
+  /** Fixed server ports (published 1:1 for Docker bridge); empty = the runner picks free ports. */
+  readonly ports: readonly number[];
+  /** Where workloads put data inside the environment (on the I/O path under test), and workdirs. */
+  readonly dataDir: string;
+  readonly workRoot: string;
+  /** CPUs and memory it gets. */
+  readonly shape: { cpus: number; memoryMiB: number };
+  /** Bring-up in order (delete scripts run in reverse order on teardown). */
+  readonly commands: readonly CommandSpec[];
+  /** Bash that prints one JSON object of the environment's facts (what it REALLY got). */
+  readonly facts: string;
+}
+
+/** What the planner knows about the host beyond the stack config (probed, or injected in tests). */
+export interface HostProbe {
+  /** Online CPU numbers. */
+  readonly cpus: readonly number[];
+  /** Total memory, MiB. */
+  readonly memoryMiB: number;
+  /** /dev/kvm present AND known to run guests (acceleration "auto" uses KVM only then). */
+  readonly kvmUsable: boolean;
+}
+
+/** One scheduled trial, before it becomes a command. `order` is its 0-based position in the schedule. */
+export interface ScheduleEntry {
+  readonly order: number;
+  readonly environment: string;
+  readonly workload: WorkloadId;
+  /** 1..repetitions for measured trials; 0 for a warm-up trial. */
+  readonly rep: number;
+  readonly warmup: boolean;
+}
+
+export interface Schedule {
+  readonly seed: number;
+  readonly entries: readonly ScheduleEntry[];
+}
+
+/** One trial with the exact command that runs it (the same string in `pulumi up` and in e2e). */
+export interface TrialPlan extends ScheduleEntry {
+  /** Stable name: "017-docker-fio-r2" (also the Pulumi resource name suffix). */
+  readonly id: string;
+  readonly kind: EnvironmentKind;
+  /** Estimated seconds of this trial, for "time left". */
+  readonly estimateS: number;
+  /** The `virtperf trial ...` command line; exits 0 whether the trial is ok or failed (recorded either way). */
+  readonly command: string;
+}
+
+/** Everything to bring up, run and tear down one experiment on one stack. */
+export interface Plan {
+  readonly experiment: Experiment;
+  /** Hash of the experiment's measuring content: a re-run of the same experiment lands in the same run. */
+  readonly runId: string;
+  /** `<resultsRoot>/<stack>/<runId>`, relative to the project root (where both `pulumi up` and e2e run). */
+  readonly resultsDir: string;
+  /** Host preparation and image builds, in order, before any environment (delete scripts run in reverse, last). */
+  readonly prepare: readonly CommandSpec[];
+  /** Per environment, in stack order. */
+  readonly environments: readonly EnvironmentPlan[];
+  readonly schedule: Schedule;
+  readonly trials: readonly TrialPlan[];
+}
