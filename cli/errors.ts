@@ -1,0 +1,21 @@
+/** How the CLI reports an error: one line (shortMessage), detail under --verbose or DEBUG. */
+import { VirtperfError } from "../lib/errors.ts";
+import { RecordError } from "../workloads/record.ts";
+
+export function reportError(e: unknown, verbose: boolean): number {
+  if (e instanceof VirtperfError) {
+    console.error(`virtperf: ${e.shortMessage}`);
+    for (const s of e.suggestions) console.error(`  try: ${s}`);
+    if (verbose && e.message !== e.shortMessage) console.error(e.message);
+    return 2;
+  }
+  if (e instanceof RecordError) {
+    console.error(`virtperf: ${e.message}`);
+    return 2;
+  }
+  console.error(`virtperf: ${e instanceof Error ? e.message : String(e)}`);
+  if (verbose && e instanceof Error && e.stack) console.error(e.stack);
+  return 1;
+}
+
+export const isVerbose = (argv: readonly string[]) => argv.includes("--verbose") || !!process.env.DEBUG;

@@ -1,0 +1,109 @@
+/**
+ * `virtperf trial`: one trial of one workload on one environment; prints its record on stdout and
+ * appends it to <out>/trials.jsonl. Exit 0 when the trial is ok, 1 when it failed, 2 on bad input.
+ */
+import { Command } from "commander";
+import { appendFile, mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { cpus, totalmem } from "node:os";
+import { WORKLOADS } from "../workloads/registry.ts";
+import { PROFILES, WORKLOAD_IDS, type ProfileName, type WorkloadId } from "../workloads/contract.ts";
+import type { TrialRecord } from "../workloads/record.ts";
+import type { TargetSpec } from "../workloads/runner/target.ts";
+import { connect } from "../workloads/runner/targets.ts";
+import { runTrial } from "../workloads/runner/trial.ts";
+import { PRESETS, PRESET_NAMES } from "../stacks/environments.ts";
+import { hostFingerprint } from "../lib/host.ts";
+import { ConfigError } from "../lib/errors.ts";
+import { jsonOption, nonNegativeInt, oneOf, positiveInt } from "./choices.ts";
+
+const KINDS = ["native", "docker", "kvm"] as const;
+const ACCELERATIONS = ["none", "kvm", "tcg"] as const;
+const TARGET_KINDS = ["local", "ssh", "docker", "guest"] as const;
+
+export interface TrialOptions {
+  env: string; workload: string; profile: string; rep: string; order: string; seed: string; stack: string; run: string;
+  target?: string; client?: string; ports?: string; dataDir?: string; workRoot?: string; cpus?: string; memoryMib?: string;
+  acceleration?: string; kind?: string; out: string; warmup?: boolean; install?: boolean; timings?: boolean;
+}
+
+function targetOption(option: string, value: string): TargetSpec {
+  const spec = jsonOption<TargetSpec>(option, value);
+  oneOf(`${option} kind`, String((spec as { kind?: unknown })?.kind), TARGET_KINDS);
+  return spec;
+}
+
+/** The environment's kind: from --kind, else from its preset, else native for a local target. */
+function environmentKind(o: TrialOptions, target: TargetSpec): TrialRecord["kind"] {
+  if (o.kind) return oneOf("--kind", o.kind, KINDS);
+  const preset = PRESETS[o.env as keyof typeof PRESETS];
+  if (preset) return preset.kind;
+  return target.kind === "docker" ? "docker" : target.kind === "guest" ? "kvm" : "native";
+}
+
+export async function trialCommand(o: TrialOptions): Promise<number> {
+  const workload = WORKLOADS[oneOf<WorkloadId>("--workload", o.workload, WORKLOAD_IDS)];
+  const profile = oneOf<ProfileName>("--profile", o.profile, PROFILES);
+  if (!o.target && o.env !== "native") {
+    throw new ConfigError("--env", `environment "${o.env}" needs --target (how to reach it); without --target the valid value is: native` +
+      ` (presets: ${PRESET_NAMES.join(", ")})`);
+  }
+  const targetSpec: TargetSpec = o.target ? targetOption("--target", o.target) : { kind: "local" };
+  const clientSpec: TargetSpec = o.client ? targetOption("--client", o.client) : { kind: "local" };
+  const kind = environmentKind(o, targetSpec);
+  const acceleration = o.acceleration ? oneOf("--acceleration", o.acceleration, ACCELERATIONS) : kind === "kvm" ? "kvm" : "none";
+  if (kind === "kvm" && acceleration === "none") throw new ConfigError("--acceleration", `a kvm environment runs with acceleration kvm or tcg, not none`);
+  const ports = o.ports ? o.ports.split(",").map((p) => positiveInt("--ports", p)) : [];
+  const outcome = await runTrial({
+    workload, profile, stack: o.stack, run: o.run, host: await hostFingerprint(),
+    rep: nonNegativeInt("--rep", o.rep), order: nonNegativeInt("--order", o.order), seed: Number.parseInt(o.seed, 10) || 0,
+    warmup: !!o.warmup, out: o.out, install: !!o.install, client: connect(clientSpec),
+    env: {
+      name: o.env, kind, acceleration, target: connect(targetSpec), ports,
+      dataDir: o.dataDir ?? (kind === "docker" ? "/data" : "/var/tmp/virtperf-data"),
+      workRoot: o.workRoot ?? "/tmp",
+      shape: {
+        cpus: o.cpus ? positiveInt("--cpus", o.cpus) : cpus().length,
+        memoryMiB: o.memoryMib ? positiveInt("--memory-mib", o.memoryMib) : Math.floor(totalmem() / 2 ** 20),
+      },
+    },
+  });
+  await mkdir(o.out, { recursive: true });
+  const line = JSON.stringify(outcome.record);
+  await appendFile(join(o.out, "trials.jsonl"), line + "\n");
+  console.log(line);
+  if (o.timings) console.error(`virtperf-timings ${JSON.stringify(outcome.timings)}`);
+  if (outcome.record.status === "failed") {
+    console.error(`virtperf: trial failed: ${outcome.record.error?.message.split("\n")[0]}`);
+    return 1;
+  }
+  return 0;
+}
+
+export function registerTrial(program: Command, run: (code: Promise<number>) => void): void {
+  program
+    .command("trial")
+    .description("run one trial of a workload on an environment and print its trial record")
+    .requiredOption("--env <name>", "environment name (native, or any with --target)")
+    .requiredOption("--workload <id>", `workload: ${WORKLOAD_IDS.join(", ")}`)
+    .option("--profile <name>", `profile: ${PROFILES.join(", ")}`, "smoke")
+    .option("--target <json>", "how to reach the environment: TargetSpec JSON (local, ssh, docker, guest)")
+    .option("--client <json>", "where network clients run: TargetSpec JSON (default: this machine)")
+    .option("--kind <kind>", "environment kind: native, docker, kvm (default: from the preset or target)")
+    .option("--acceleration <a>", "none, kvm or tcg (guests; a TCG guest is never reported as KVM)")
+    .option("--ports <list>", "fixed server ports of the environment, comma separated")
+    .option("--data-dir <dir>", "data directory inside the environment (on the I/O path under test)")
+    .option("--work-root <dir>", "where trial work directories go inside the environment", "/tmp")
+    .option("--cpus <n>", "CPUs the environment has (default: this machine's)")
+    .option("--memory-mib <n>", "memory the environment has, MiB (default: this machine's)")
+    .option("--rep <n>", "repetition number", "0")
+    .option("--order <n>", "position in the schedule", "0")
+    .option("--seed <n>", "schedule seed, recorded", "0")
+    .option("--stack <name>", "stack name, recorded", "local")
+    .option("--run <id>", "run id, recorded", "adhoc")
+    .option("--out <dir>", "results folder: trials.jsonl and raw/", "results/local/adhoc")
+    .option("--warmup", "a warm-up trial (recorded, never in statistics)")
+    .option("--install", "apt-get install missing Debian packages")
+    .option("--timings", "print the runner's timings to stderr")
+    .action((o: TrialOptions) => run(trialCommand(o)));
+}
