@@ -80,7 +80,7 @@ export async function trialCommand(o: TrialOptions): Promise<number> {
   return 0;
 }
 
-export function registerTrial(program: Command, run: (code: Promise<number>) => void): void {
+export function registerTrial(program: Command, run: (code: Promise<number>) => Promise<unknown>): void {
   program
     .command("trial")
     .description("run one trial of a workload on an environment and print its trial record")

@@ -61,7 +61,9 @@ export async function stopServer(sides: Sides): Promise<RawRun> {
     "[ -f server.pid ] || exit 0",
     "pg=$(cat server.pid)",
     "kill -TERM -- -\"$pg\" 2>/dev/null || exit 0",
-    "for i in $(seq 50); do kill -0 -- -\"$pg\" 2>/dev/null || exit 0; sleep 0.1; done",
+    // A zombie still answers kill -0 until its new parent reaps it: count only live members of the group.
+    "alive() { ps -o stat= --sid \"$pg\" 2>/dev/null | grep -qv '^Z'; }",
+    "for i in $(seq 50); do alive || exit 0; sleep 0.1; done",
     "kill -KILL -- -\"$pg\" 2>/dev/null || true",
   ].join("\n");
   return sides.env.exec(script, { timeoutS: 15 });
