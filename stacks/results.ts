@@ -1,0 +1,136 @@
+/**
+ * The results folder `<resultsRoot>/<stack>/<run>/` (DESIGN.md, Data flow 5): the run id, reading
+ * trials.jsonl and the attempts log, each trial's status, and the resume logic shared by `pulumi up`
+ * (new trigger values for failed trials) and `npm run e2e` (skip trials already ok).
+ *
+ * Files: trials.jsonl (one record per trial, appended by `virtperf trial`), attempts.log (one line
+ * "<trial id> <exit code>" per attempt, appended by the trial command's wrapper, so a runner that died
+ * before writing a record still counts as an attempt), raw/, facts/, schedule.json, experiment.json.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseRecord, RecordError, type TrialRecord } from "../workloads/record.ts";
+import type { Experiment } from "./experiment.ts";
+import type { Schedule, TrialPlan } from "./plan.ts";
+
+export const TRIALS_FILE = "trials.jsonl";
+export const ATTEMPTS_FILE = "attempts.log";
+
+/** JSON with object keys sorted, so the hash does not depend on key order. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * The run id: a hash of what the experiment measures (stack, environments with their options, workloads,
+ * profile, repetitions, seed, and the CPU set, memory and acceleration every environment gets). Not the
+ * date: running the same experiment again lands in the same run, so it resumes; changing any of these
+ * starts a new run. Paths, image names and the results root are not part of it.
+ */
+export function runId(x: Experiment): string {
+  const measuring = {
+    stack: x.stack, environments: x.environments, workloads: x.workloads, profile: x.profile,
+    repetitions: x.repetitions, seed: x.seed, cpuset: x.host.cpuset, memoryMiB: x.host.memoryMiB,
+    acceleration: x.acceleration,
+  };
+  return `run-${createHash("sha256").update(canonical(measuring)).digest("hex").slice(0, 12)}`;
+}
+
+export function resultsDir(x: Experiment, run: string): string {
+  return join(x.resultsRoot, x.stack, run);
+}
+
+/**
+ * Reads trials.jsonl; a missing file is an empty run. A torn LAST line (the writer was killed mid-line)
+ * is skipped; a bad line anywhere else is an error naming file and line.
+ */
+export function readTrials(dir: string): TrialRecord[] {
+  const file = join(dir, TRIALS_FILE);
+  if (!existsSync(file)) return [];
+  const lines = readFileSync(file, "utf8").split("\n");
+  const out: TrialRecord[] = [];
+  lines.forEach((line, i) => {
+    if (!line.trim()) return;
+    try {
+      out.push(parseRecord(line, { file, line: i + 1 }));
+    } catch (e) {
+      const isLast = lines.slice(i + 1).every((l) => !l.trim());
+      if (!(e instanceof RecordError && isLast && !line.endsWith("}"))) throw e;
+    }
+  });
+  return out;
+}
+
+/** Attempts per trial id from attempts.log: exit codes in order. */
+export function readAttempts(dir: string): Map<string, number[]> {
+  const file = join(dir, ATTEMPTS_FILE);
+  const out = new Map<string, number[]>();
+  if (!existsSync(file)) return out;
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    const m = /^(\S+) (\d+)$/.exec(line.trim());
+    if (!m) continue;
+    out.set(m[1]!, [...(out.get(m[1]!) ?? []), Number(m[2])]);
+  }
+  return out;
+}
+
+export type TrialStatus = "ok" | "failed" | "pending";
+
+/** The record that belongs to a planned trial: same order, environment, workload, rep. */
+function matches(r: TrialRecord, t: TrialPlan): boolean {
+  return r.order === t.order && r.environment === t.environment && r.workload === t.workload && r.rep === t.rep && r.warmup === t.warmup;
+}
+
+export interface TrialState {
+  readonly trial: TrialPlan;
+  readonly status: TrialStatus;
+  /** Attempts that did not end ok (failed records, or a runner that exited without one). */
+  readonly failures: number;
+  /** The latest record of this trial, if any. */
+  readonly record?: TrialRecord;
+}
+
+/**
+ * Status of every planned trial: ok when any record of it is ok; failed when it was attempted and none
+ * is ok; pending when never attempted.
+ */
+export function trialStates(trials: readonly TrialPlan[], records: readonly TrialRecord[], attempts: Map<string, number[]>): TrialState[] {
+  return trials.map((trial) => {
+    const mine = records.filter((r) => matches(r, trial));
+    const ok = mine.find((r) => r.status === "ok");
+    const failedRecords = mine.filter((r) => r.status === "failed").length;
+    const nonZeroExits = (attempts.get(trial.id) ?? []).filter((c) => c !== 0).length;
+    const failures = Math.max(failedRecords, nonZeroExits);
+    const status: TrialStatus = ok ? "ok" : failures > 0 ? "failed" : "pending";
+    const record = ok ?? mine[mine.length - 1];
+    return { trial, status, failures, ...(record ? { record } : {}) };
+  });
+}
+
+export function countStates(states: readonly TrialState[]): Record<TrialStatus, number> {
+  const counts = { ok: 0, failed: 0, pending: 0 };
+  for (const s of states) counts[s.status]++;
+  return counts;
+}
+
+/**
+ * The trigger a trial's resource carries for resuming: it changes exactly when the trial has failed
+ * once more, so the next `pulumi up` replaces (re-runs) failed trials and leaves ok ones alone.
+ */
+export function retryToken(state: TrialState): string {
+  return `attempt-${state.failures}`;
+}
+
+/** Writes schedule.json and experiment.json (idempotent: same experiment, same content). */
+export function writeRunFiles(dir: string, x: Experiment, schedule: Schedule, run: string): void {
+  mkdirSync(join(dir, "raw"), { recursive: true });
+  mkdirSync(join(dir, "facts"), { recursive: true });
+  writeFileSync(join(dir, "experiment.json"), JSON.stringify({ run, experiment: x }, null, 2) + "\n");
+  writeFileSync(join(dir, "schedule.json"), JSON.stringify(schedule, null, 2) + "\n");
+}

@@ -1,0 +1,84 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { parseExperiment, parseCpuset, formatCpuset, namespaceKeys } from "../../../stacks/config.ts";
+import { ConfigError } from "../../../lib/errors.ts";
+import { PRESETS, PRESET_NAMES } from "../../../stacks/environments.ts";
+import { WORKLOAD_IDS } from "../../../workloads/contract.ts";
+
+const twoCpus = { cpus: [0, 1], memoryMiB: 24105 };
+
+describe("parseExperiment: defaults", () => {
+  it("fills every key from the host and the documented defaults", () => {
+    const x = parseExperiment({}, "dev", twoCpus);
+    assert.equal(x.host.cpuset, "0-1");
+    assert.equal(x.host.cpus, 2);
+    assert.equal(x.host.memoryMiB, 2048);
+    assert.deepEqual(x.host.address, { kind: "local" });
+    assert.deepEqual(x.environments.map((e) => e.name), PRESET_NAMES);
+    assert.deepEqual(x.workloads, [...WORKLOAD_IDS]);
+    assert.equal(x.profile, "quick");
+    assert.equal(x.acceleration, "auto");
+    assert.equal(x.dockerBaseImage, "debian:bookworm");
+    assert.equal(x.host.ioDir, "/var/lib/virtperf/io");
+  });
+  it("memory defaults to half the host when the host is small", () => {
+    assert.equal(parseExperiment({}, "dev", { cpus: [0], memoryMiB: 3000 }).host.memoryMiB, 1500);
+  });
+});
+
+describe("parseExperiment: custom environments", () => {
+  it("builds on a preset and overrides its options", () => {
+    const x = parseExperiment({ environments: ["native", { name: "kvm-raw", preset: "kvm", diskFormat: "raw" }] }, "dev", twoCpus);
+    assert.deepEqual(x.environments[1], { name: "kvm-raw", options: { ...PRESETS.kvm, diskFormat: "raw" } });
+  });
+  it("builds on a kind's base preset", () => {
+    const x = parseExperiment({ environments: [{ name: "d", kind: "docker", network: "host" }] }, "dev", twoCpus);
+    assert.deepEqual(x.environments[0]!.options, { kind: "docker", network: "host", storage: "overlay" });
+  });
+});
+
+// Each bad value must be refused naming the key, the value, and (where it applies) what is allowed.
+const bad: { name: string; raw: Record<string, unknown>; path: string; mentions: string[] }[] = [
+  { name: "unknown preset", raw: { environments: ["native", "lxc"] }, path: "virtperf:environments[1]", mentions: ["lxc", ...PRESET_NAMES] },
+  { name: "cpuset beyond the host", raw: { cpuset: "0-7" }, path: "virtperf:cpuset", mentions: ["0-7", "CPU 2, 3, 4, 5, 6, 7", "0-1"] },
+  { name: "cpuset syntax", raw: { cpuset: "zero" }, path: "virtperf:cpuset", mentions: ["zero"] },
+  { name: "memory above the host", raw: { memoryMiB: 999999 }, path: "virtperf:memoryMiB", mentions: ["999999", "24105"] },
+  { name: "unknown workload", raw: { workloads: ["xz", "netperf"] }, path: "virtperf:workloads[1]", mentions: ["netperf", "nuttcp", "mysql"] },
+  { name: "duplicate workload", raw: { workloads: ["xz", "xz"] }, path: "virtperf:workloads[1]", mentions: ["twice"] },
+  { name: "unknown profile", raw: { profile: "fast" }, path: "virtperf:profile", mentions: ["fast", "smoke, quick, full"] },
+  { name: "acceleration", raw: { acceleration: "hvf" }, path: "virtperf:acceleration", mentions: ["hvf", "auto, kvm, tcg"] },
+  { name: "repetitions zero", raw: { repetitions: 0 }, path: "virtperf:repetitions", mentions: ["0"] },
+  { name: "unknown key", raw: { repetition: 3 }, path: "virtperf:repetition", mentions: ["virtperf:repetitions"] },
+  { name: "option of another kind", raw: { environments: [{ name: "d", preset: "docker", hugepages: true }] }, path: "virtperf:environments[0]", mentions: ["network", "storage"] },
+  { name: "bad option value", raw: { environments: [{ name: "d", preset: "docker", network: "macvlan" }] }, path: "virtperf:environments[0].network", mentions: ["macvlan"] },
+  { name: "custom without preset", raw: { environments: [{ name: "x" }] }, path: "virtperf:environments[0].preset", mentions: ["native"] },
+  { name: "duplicate name", raw: { environments: ["docker", { name: "docker", preset: "docker-host" }] }, path: "virtperf:environments[1].name", mentions: ["duplicate"] },
+  { name: "ssh host without key", raw: { host: { host: "h", user: "u", hostPublicKey: "ssh-ed25519 AAA" } }, path: "virtperf:host.privateKey", mentions: ["privateKeyFile"] },
+];
+
+describe("parseExperiment: refusals", () => {
+  for (const c of bad) {
+    it(c.name, () => {
+      assert.throws(() => parseExperiment(c.raw, "dev", twoCpus), (e: unknown) => {
+        assert.ok(e instanceof ConfigError, `expected ConfigError, got ${String(e)}`);
+        assert.equal(e.propertyPath, c.path);
+        for (const m of c.mentions) assert.ok(e.message.includes(m), `message lacks "${m}": ${e.message}`);
+        return true;
+      });
+    });
+  }
+});
+
+describe("cpusets and config maps", () => {
+  const cases: [string, number[], string][] = [["0-1", [0, 1], "0-1"], ["3,0-1", [0, 1, 3], "0-1,3"], ["2", [2], "2"], ["0-2,4-5", [0, 1, 2, 4, 5], "0-2,4-5"]];
+  for (const [text, cpus, formatted] of cases) {
+    it(`"${text}"`, () => {
+      assert.deepEqual(parseCpuset(text), cpus);
+      assert.equal(formatCpuset(cpus), formatted);
+    });
+  }
+  it("namespaceKeys strips virtperf: and decodes JSON values as pulumi.Config gives them", () => {
+    assert.deepEqual(namespaceKeys({ "virtperf:repetitions": "3", "virtperf:environments": '["native"]', "virtperf:cpuset": "0-1", "aws:region": "x" }),
+      { repetitions: 3, environments: ["native"], cpuset: "0-1" });
+  });
+});
