@@ -105,5 +105,7 @@ export function registerTrial(program: Command, run: (code: Promise<number>) => 
     .option("--warmup", "a warm-up trial (recorded, never in statistics)")
     .option("--install", "apt-get install missing Debian packages")
     .option("--timings", "print the runner's timings to stderr")
-    .action((o: TrialOptions) => run(trialCommand(o)));
+    .action(async (o: TrialOptions) => {
+      await run(trialCommand(o));
+    });
 }

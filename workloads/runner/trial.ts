@@ -80,10 +80,14 @@ export async function runTrial(req: TrialRequest): Promise<TrialOutcome> {
     dirs: { env: `${req.env.workRoot}/${suffix}`, client: `/tmp/virtperf-client-${suffix}` },
   };
   const dataDir = `${req.env.dataDir}/${suffix}`;
+  // The client side is only touched when the workload has something to run there.
+  const usesClient = w.tool.on === "client" || w.requires.some((r) => r.on === "client") || w.ports > 0;
   try {
-    await ensureTools(req, w);
-    toolVersion = await readToolVersion(sides, w);
-    await makeDirs(sides, dataDir);
+    toolVersion = await beginSide(req, w, "env", [sides.dirs.env, dataDir]);
+    if (usesClient) {
+      const v = await beginSide(req, w, "client", [sides.dirs.client]);
+      if (w.tool.on === "client") toolVersion = v;
+    }
     const ports = req.env.ports.length >= w.ports ? req.env.ports.slice(0, w.ports) : await allocatePorts(w.ports);
     const steps = w.steps(params, {
       workDir: sides.dirs.env, dataDir, ports, serverHost: await req.env.target.serverHost(), shape: req.env.shape,
@@ -95,7 +99,7 @@ export async function runTrial(req: TrialRequest): Promise<TrialOutcome> {
       runRaw = await timed(runStep(sides, steps.run));
       rawPath = await keepRaw(req.out, id, runRaw);
       checkStep(`${w.tool.name} run`, steps.run, runRaw);
-      cases = w.parse(runRaw, params);
+      cases = w.parse(runRaw, params).map((c) => ({ case: c.case, params: { ...c.params }, metrics: c.metrics.map((m) => ({ ...m })) }));
     } finally {
       if (steps.server) await stopServer(sides);
       if (steps.cleanup) await timed(runStep(sides, steps.cleanup));
@@ -104,7 +108,8 @@ export async function runTrial(req: TrialRequest): Promise<TrialOutcome> {
     error = toRecordError(e, runRaw);
     cases = [];
   } finally {
-    await removeDirs(sides, dataDir);
+    await sides.env.exec(`rm -rf ${shq(sides.dirs.env)} ${shq(dataDir)}`, { timeoutS: 120 });
+    if (usesClient) await sides.client.exec(`rm -rf ${shq(sides.dirs.client)}`, { timeoutS: 60 });
   }
   timings.totalMs = performance.now() - t0;
   const record: TrialRecord = {
@@ -131,37 +136,32 @@ function toRecordError(e: unknown, runRaw: RawRun | undefined): NonNullable<Tria
   };
 }
 
-/** Checks every required command on its side; installs the packages when asked, else names them. */
-async function ensureTools(req: TrialRequest, w: Workload): Promise<void> {
-  for (const side of ["env", "client"] as const) {
-    const reqs = w.requires.filter((r) => r.on === side);
-    if (reqs.length === 0) continue;
-    const target = side === "env" ? req.env.target : req.client;
-    const check = reqs.map((r) => `command -v ${shq(r.command)} >/dev/null || echo ${shq(r.command)}`).join("\n");
-    const missing = (await target.exec(check, { timeoutS: 30 })).stdout.split("\n").filter(Boolean);
-    if (missing.length === 0) continue;
+/**
+ * One round trip per side before the trial: which required commands are missing, the tool's version,
+ * the work directories. Missing tools are installed when asked, else named with their Debian packages.
+ * Returns the tool's version line when the tool runs on this side.
+ */
+async function beginSide(req: TrialRequest, w: Workload, side: "env" | "client", dirs: readonly string[]): Promise<string> {
+  const target = side === "env" ? req.env.target : req.client;
+  const reqs = w.requires.filter((r) => r.on === side);
+  const version = w.tool.on === side ? `echo "version $( (${w.tool.versionCommand}) 2>&1 | head -n 1)"` : "";
+  const script = [
+    ...reqs.map((r) => `command -v ${shq(r.command)} >/dev/null || echo missing ${shq(r.command)}`),
+    `mkdir -p ${dirs.map(shq).join(" ")}`,
+    version,
+  ].join("\n");
+  let raw = checkStep(`preparing ${target.description}`, { script }, await target.exec(script, { timeoutS: 60 }));
+  const missing = [...raw.stdout.matchAll(/^missing (.+)$/gm)].map((m) => m[1]!);
+  if (missing.length > 0) {
     const packages = [...new Set(reqs.filter((r) => missing.includes(r.command)).map((r) => r.package))];
     if (!req.install) {
       throw new InstallError(`${w.name} needs ${missing.join(", ")} on ${target.description}: install Debian package(s) ${packages.join(" ")}`, packages);
     }
-    const raw = await target.exec(`export DEBIAN_FRONTEND=noninteractive\napt-get install -y --no-install-recommends ${packages.map(shq).join(" ")}`, { timeoutS: 900 });
-    checkStep(`apt-get install ${packages.join(" ")}`, { script: "apt-get install" }, raw);
+    const install = `export DEBIAN_FRONTEND=noninteractive\napt-get install -y --no-install-recommends ${packages.map(shq).join(" ")}`;
+    checkStep(`apt-get install ${packages.join(" ")}`, { script: install }, await target.exec(install, { timeoutS: 900 }));
+    raw = await target.exec(script, { timeoutS: 60 });
   }
-}
-
-async function readToolVersion(sides: Sides, w: Workload): Promise<string> {
-  const raw = await sides[w.tool.on].exec(`${w.tool.versionCommand} 2>&1 | head -n 1`, { timeoutS: 30 });
-  return raw.stdout.trim() || "unknown";
-}
-
-async function makeDirs(sides: Sides, dataDir: string): Promise<void> {
-  checkStep("mkdir", { script: "mkdir" }, await sides.env.exec(`mkdir -p ${shq(sides.dirs.env)} ${shq(dataDir)}`, { timeoutS: 30 }));
-  checkStep("mkdir", { script: "mkdir" }, await sides.client.exec(`mkdir -p ${shq(sides.dirs.client)}`, { timeoutS: 30 }));
-}
-
-async function removeDirs(sides: Sides, dataDir: string): Promise<void> {
-  await sides.env.exec(`rm -rf ${shq(sides.dirs.env)} ${shq(dataDir)}`, { timeoutS: 120 });
-  await sides.client.exec(`rm -rf ${shq(sides.dirs.client)}`, { timeoutS: 60 });
+  return /^version (.*)$/m.exec(raw.stdout)?.[1]?.trim() || "unknown";
 }
 
 /** Keeps the run step's output verbatim: stdout as the raw file, stderr beside it when there is any. */
