@@ -35,6 +35,8 @@ export interface HostProbe {
   readonly memoryMiB: number;
   /** /dev/kvm present AND known to run guests (acceleration "auto" uses KVM only then). */
   readonly kvmUsable: boolean;
+  /** Hardware threads per core (guest topology that matches the host); 1 when unknown. */
+  readonly threadsPerCore?: number;
 }
 
 /** One scheduled trial, before it becomes a command. `order` is its 0-based position in the schedule. */
@@ -70,10 +72,20 @@ export interface Plan {
   readonly runId: string;
   /** `<resultsRoot>/<stack>/<runId>`, relative to the project root (where both `pulumi up` and e2e run). */
   readonly resultsDir: string;
-  /** Host preparation and image builds, in order, before any environment (delete scripts run in reverse, last). */
+  /** Host preparation (native's packages, directories, cgroup), first; deleted last on teardown. */
   readonly prepare: readonly CommandSpec[];
-  /** Per environment, in stack order. */
+  /**
+   * Image builds (Docker tools image, guest base image), after `prepare`. Content-addressed caches:
+   * `pulumi destroy` removes what it built; `npm run e2e` keeps them for the next run unless asked.
+   */
+  readonly images: readonly CommandSpec[];
+  /**
+   * Per environment, in stack order. Native's host preparation is in `prepare` (it runs whether or not
+   * `native` is measured), so native's entry here has no commands of its own.
+   */
   readonly environments: readonly EnvironmentPlan[];
+  /** After bring-up, before the first trial: each writes one JSON file of facts to `<resultsDir>/facts/`. */
+  readonly facts: readonly CommandSpec[];
   readonly schedule: Schedule;
   readonly trials: readonly TrialPlan[];
 }

@@ -1,0 +1,72 @@
+/**
+ * `virtperf:stacks:Trials`: one `local.Command` per scheduled trial (DESIGN.md, Data flow 3-5).
+ *
+ * - Serialized: each trial depends on the one before it (dependsOn), and carries the previous trial's
+ *   resource id in its `triggers`, so the order is visible in inputs (mocks do not see dependsOn).
+ * - Resumable: a trial's command exits 0 even when the trial fails (its record says `failed`), so the
+ *   resource exists and the run goes on. Its `triggers` also carry a retry token read from the run's
+ *   trials.jsonl and attempts.log: it changes exactly when the trial failed once more, so the next
+ *   `pulumi up` replaces (re-runs) exactly the failed trials, into the same run.
+ * - Results outlive `pulumi destroy`: no trial has a delete command.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { local } from "@pulumi/command";
+import type { TrialRecord } from "../workloads/record.ts";
+import type { TrialPlan } from "./plan.ts";
+import { countStates, readAttempts, readTrials, retryToken, trialStates, type TrialStatus } from "./results.ts";
+
+export interface TrialsArgs {
+  /** The planner's trials, in schedule order. */
+  readonly trials: readonly TrialPlan[];
+  /** The run's results folder (relative to `dir`), read for retry tokens and for the outputs. */
+  readonly resultsDir: string;
+  /** Working directory of every trial command: the project root (bin/virtperf is relative to it). */
+  readonly dir: string;
+  /** Resources that must exist before the first trial: every environment (and its facts). */
+  readonly after: readonly pulumi.Resource[];
+}
+
+export interface TrialsSummary {
+  readonly counts: Record<TrialStatus, number>;
+  readonly records: TrialRecord[];
+}
+
+/** Reads the run's results folder: status counts over the planned trials, and the records. */
+export function summarize(trials: readonly TrialPlan[], dirOnDisk: string): TrialsSummary {
+  const records = readTrials(dirOnDisk);
+  return { counts: countStates(trialStates(trials, records, readAttempts(dirOnDisk))), records };
+}
+
+export class Trials extends pulumi.ComponentResource {
+  /** One command per trial, in schedule order. */
+  public readonly commands: local.Command[];
+  /** ok / failed / pending over the planned trials, read after the last trial ran. */
+  public readonly counts: pulumi.Output<Record<TrialStatus, number>>;
+  /** Every trial record of the run, read after the last trial ran. */
+  public readonly records: pulumi.Output<TrialRecord[]>;
+
+  constructor(name: string, args: TrialsArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("virtperf:stacks:Trials", name, {}, opts);
+    const onDisk = `${args.dir}/${args.resultsDir}`;
+    const states = trialStates(args.trials, readTrials(onDisk), readAttempts(onDisk));
+    let previous: local.Command | undefined;
+    this.commands = states.map(({ trial, ...state }) => {
+      const cmd: local.Command = new local.Command(`${name}-${trial.id}`, {
+        create: trial.command,
+        interpreter: ["/bin/bash", "-c"],
+        dir: args.dir,
+        // The previous trial's URN, not its id: an id changes when a failed trial is replaced, and
+        // every later trial would then re-run too; the URN is stable and still shows the order.
+        triggers: [previous ? previous.urn : "first", retryToken({ trial, ...state })],
+      }, { parent: this, dependsOn: previous ? [previous] : [...args.after] });
+      previous = cmd;
+      return cmd;
+    });
+    // Read the results only once the last trial is done (an apply on its output waits for it).
+    const done: pulumi.Output<unknown> = previous ? previous.stdout : pulumi.output("no trials");
+    const summary = done.apply(() => summarize(args.trials, onDisk));
+    this.counts = summary.apply((s) => s.counts);
+    this.records = summary.apply((s) => s.records);
+    this.registerOutputs({ counts: this.counts, records: this.records });
+  }
+}
