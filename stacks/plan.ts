@@ -6,6 +6,7 @@ import type { EnvironmentDef, EnvironmentKind } from "./environments.ts";
 import type { CommandSpec, Experiment } from "./experiment.ts";
 import type { TargetSpec } from "../workloads/runner/target.ts";
 import type { WorkloadId } from "../workloads/contract.ts";
+import type { DockerImagePlan } from "./docker-spec.ts";
 
 /** The common shape every environment module's plan function returns (envs.md). */
 export interface EnvironmentPlan {
@@ -75,10 +76,12 @@ export interface Plan {
   /** Host preparation (native's packages, directories, cgroup), first; deleted last on teardown. */
   readonly prepare: readonly CommandSpec[];
   /**
-   * Image builds (Docker tools image, guest base image), after `prepare`. Content-addressed caches:
-   * `pulumi destroy` removes what it built; `npm run e2e` keeps them for the next run unless asked.
+   * Image builds, after `prepare`: the Docker tools image (when a Docker environment is listed) and the
+   * guest base image (when a KVM one is). Content-addressed caches: `pulumi destroy` removes the Docker
+   * image it built; `npm run e2e` keeps both for the next run unless asked (see imageCommands()).
    */
-  readonly images: readonly CommandSpec[];
+  readonly dockerImage?: DockerImagePlan;
+  readonly guestImage?: CommandSpec;
   /**
    * Per environment, in stack order. Native's host preparation is in `prepare` (it runs whether or not
    * `native` is measured), so native's entry here has no commands of its own.
@@ -88,4 +91,9 @@ export interface Plan {
   readonly facts: readonly CommandSpec[];
   readonly schedule: Schedule;
   readonly trials: readonly TrialPlan[];
+}
+
+/** The image build commands in bring-up order (Docker image, then guest image). */
+export function imageCommands(p: Pick<Plan, "dockerImage" | "guestImage">): CommandSpec[] {
+  return [...(p.dockerImage?.commands ?? []), ...(p.guestImage ? [p.guestImage] : [])];
 }

@@ -107,7 +107,6 @@ export function plan(x: Experiment, probe: HostProbe): Plan {
   const native = planNative(x, nativeDef, allPackages());
   const kinds = new Set(x.environments.map((e) => e.options.kind));
   const image = kinds.has("docker") ? planDockerImage(x, allPackages()) : undefined;
-  const images: CommandSpec[] = [...(image?.commands ?? []), ...(kinds.has("kvm") ? [planGuestImage(x)] : [])];
   const kvmProbe = { kvmUsable: probe.kvmUsable, threadsPerCore: probe.threadsPerCore ?? 1 };
   const environments: EnvironmentPlan[] = x.environments.map((def, index) => {
     switch (def.options.kind) {
@@ -121,5 +120,7 @@ export function plan(x: Experiment, probe: HostProbe): Plan {
     needsWarmup: (w) => WORKLOADS[w].warmup,
   });
   const facts = [factsCommand("host", native.facts, dir), ...environments.filter((e) => e.def.options.kind !== "native").map((e) => factsCommand(e.def.name, e.facts, dir))];
-  return { experiment: x, runId: run, resultsDir: dir, prepare: native.commands, images, environments, facts, schedule, trials: planTrials(x, schedule, environments, run, dir) };
+  return { experiment: x, runId: run, resultsDir: dir, prepare: native.commands,
+    ...(image ? { dockerImage: image } : {}), ...(kinds.has("kvm") ? { guestImage: planGuestImage(x) } : {}),
+    environments, facts, schedule, trials: planTrials(x, schedule, environments, run, dir) };
 }

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { parseExperiment } from "../../../stacks/config.ts";
 import { plan, VIRTPERF_BIN } from "../../../stacks/planner.ts";
+import { imageCommands } from "../../../stacks/plan.ts";
 import { WORKLOADS } from "../../../workloads/registry.ts";
 
 const host = { cpus: [0, 1], memoryMiB: 24105 };
@@ -34,7 +35,7 @@ describe("plan", () => {
 
   it("brings up host, Docker image and guest image before the environments", () => {
     assert.ok(p.prepare.some((c) => c.role === "host-dirs"), p.prepare.map((c) => c.role).join(","));
-    const roles = p.images.map((c) => c.role);
+    const roles = imageCommands(p).map((c) => c.role);
     assert.ok(roles.includes("docker-image") && roles.includes("guest-image"), roles.join(","));
     assert.ok(roles.indexOf("docker-image") < roles.indexOf("guest-image"));
     assert.deepEqual(p.environments.map((e) => e.def.name), ["native", "docker", "docker-host-volume", "kvm"]);

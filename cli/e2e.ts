@@ -1,0 +1,186 @@
+/**
+ * `npm run e2e`: the real run without the Pulumi engine. Reads the stack file as Pulumi would, plans with
+ * the ONE planner, and runs exactly the planner's commands in the program's order: host preparation,
+ * images, environments, facts, every trial in schedule order (skipping trials already ok in the run's
+ * trials.jsonl, so a killed run resumes), then teardown in reverse, also on failure and SIGINT/SIGTERM.
+ *
+ *   npm run e2e -- [--profile smoke] [--stack dev] [--config Pulumi.dev.yaml] [--environments a,b]
+ *                  [--workloads a,b] [--repetitions N] [--seed N] [--results-root DIR] [--keep] [--remove-images]
+ */
+import { Command } from "commander";
+import { appendFileSync, readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse as parseYaml } from "yaml";
+import { ConfigError, ProvisionError, tail } from "../lib/errors.ts";
+import { namespaceKeys, parseExperiment } from "../stacks/config.ts";
+import { plan } from "../stacks/planner.ts";
+import { probeHost } from "../stacks/host-probe.ts";
+import { readAttempts, readTrials, trialStates, writeRunFiles } from "../stacks/results.ts";
+import type { Plan } from "../stacks/plan.ts";
+import { bringUpSteps, type Step } from "./e2e-steps.ts";
+import { isVerbose, reportError } from "./errors.ts";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+export interface E2eOptions {
+  stack: string; config?: string; profile?: string; environments?: string; workloads?: string;
+  repetitions?: string; seed?: string; resultsRoot?: string; keep?: boolean; removeImages?: boolean;
+}
+
+/** The stack's `virtperf:` config from its YAML, with the command line's overrides on top. */
+export function stackConfig(o: E2eOptions): Record<string, unknown> {
+  const file = resolve(ROOT, o.config ?? `Pulumi.${o.stack}.yaml`);
+  let doc: { config?: Record<string, unknown> } | null;
+  try {
+    doc = parseYaml(readFileSync(file, "utf8")) as typeof doc;
+  } catch (e) {
+    throw new ConfigError("--config", `cannot read stack file ${file}: ${(e as Error).message}`);
+  }
+  const raw = namespaceKeys(doc?.config ?? {});
+  const list = (s: string) => s.split(",").map((w) => w.trim()).filter(Boolean);
+  if (o.profile) raw.profile = o.profile;
+  if (o.workloads) raw.workloads = list(o.workloads);
+  if (o.repetitions) raw.repetitions = Number(o.repetitions);
+  if (o.seed) raw.seed = Number(o.seed);
+  if (o.resultsRoot) raw.resultsRoot = o.resultsRoot;
+  if (o.environments) {
+    // A name the stack defines keeps its definition; any other name is taken as a preset.
+    const defined = new Map((Array.isArray(raw.environments) ? raw.environments : []).map((e: unknown) =>
+      [typeof e === "string" ? e : (e as { name?: string }).name, e]));
+    raw.environments = list(o.environments).map((n) => defined.get(n) ?? n);
+  }
+  return raw;
+}
+
+/** Runs bash in the project root; output goes to the run's log. Resolves with the exit code. */
+function bash(script: string, log: string): Promise<{ code: number; output: string }> {
+  return new Promise((done) => {
+    const child = spawn("bash", ["-c", script], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    const keep = (b: Buffer) => { output += b.toString(); appendFileSync(log, b); };
+    child.stdout.on("data", keep);
+    child.stderr.on("data", keep);
+    child.on("close", (code, signal) => done({ code: code ?? (signal ? 128 : 1), output }));
+  });
+}
+
+const fmtS = (s: number) => (s < 60 ? `${Math.round(s)} s` : `~${Math.round(s / 60)} min`);
+
+async function bringUp(steps: readonly Step[], log: string): Promise<void> {
+  for (const s of steps) {
+    const started = performance.now();
+    process.stdout.write(`up   ${s.label} ... `);
+    const r = await bash(s.create, log);
+    const took = (performance.now() - started) / 1000;
+    if (r.code !== 0) {
+      console.log(`FAILED (exit ${r.code})`);
+      throw new ProvisionError(`${s.label} failed with exit code ${r.code}`, { detail: tail(r.output, 30) });
+    }
+    console.log(`ok ${took.toFixed(1)}s`);
+  }
+}
+
+/** Delete scripts in reverse; errors are reported, never stop the teardown. */
+async function tearDown(steps: readonly Step[], log: string, quiet = false): Promise<void> {
+  for (const s of [...steps].reverse()) {
+    if (!s.delete) continue;
+    const r = await bash(s.delete, log);
+    if (!quiet) console.log(`down ${s.label} ${r.code === 0 ? "ok" : `failed (exit ${r.code}), see ${log}`}`);
+  }
+}
+
+async function runTrials(p: Plan, log: string): Promise<{ ok: number; failed: number }> {
+  const dir = join(ROOT, p.resultsDir);
+  const before = trialStates(p.trials, readTrials(dir), readAttempts(dir));
+  const todo = before.filter((s) => s.status !== "ok");
+  const total = p.trials.length;
+  if (todo.length < total) console.log(`resuming run ${p.runId}: ${total - todo.length} of ${total} trials already ok`);
+  let estLeft = todo.reduce((a, s) => a + s.trial.estimateS, 0), spentEst = 0, spentReal = 0;
+  const counts = { ok: 0, failed: 0 };
+  for (const { trial: t } of todo) {
+    const what = `${t.environment} ${t.workload} ${t.warmup ? "warm-up" : `r${t.rep}`}`;
+    process.stdout.write(`[${t.order + 1}/${total}] ${what} ... `);
+    const started = performance.now();
+    await bash(t.command, log);
+    const took = (performance.now() - started) / 1000;
+    const state = trialStates([t], readTrials(dir), readAttempts(dir))[0]!;
+    const ok = state.status === "ok";
+    counts[ok ? "ok" : "failed"]++;
+    estLeft -= t.estimateS; spentEst += t.estimateS; spentReal += took;
+    // Time left: the planner's estimates, scaled by how this run's trials compared with them so far.
+    const left = estLeft * (spentReal / spentEst);
+    const why = ok ? "" : ` (${state.record?.error?.message.split("\n")[0] ?? "no record; see e2e.log"})`;
+    console.log(`${ok ? "ok" : "FAILED"} ${took.toFixed(1)}s, ${fmtS(left)} left${why}`);
+  }
+  return counts;
+}
+
+export async function e2e(o: E2eOptions): Promise<number> {
+  const probe = probeHost();
+  const x = parseExperiment(stackConfig(o), o.stack, { cpus: probe.cpus, memoryMiB: probe.memoryMiB });
+  if (x.host.address.kind !== "local") throw new ConfigError("virtperf:host", "npm run e2e runs on this machine only; use `npm run up` (Pulumi) for an SSH host");
+  const p = plan(x, probe);
+  const dir = join(ROOT, p.resultsDir);
+  writeRunFiles(dir, x, p.schedule, p.runId);
+  const log = join(dir, "e2e.log");
+  const steps = bringUpSteps(p);
+  const envSteps = steps.filter((s) => s.phase === "environment");
+  const downSteps = steps.filter((s) => o.removeImages || s.phase !== "image");
+  console.log(`virtperf e2e: stack ${x.stack}, run ${p.runId}, ${p.trials.length} trials, profile ${x.profile}, results ${p.resultsDir}`);
+  let stopping = false;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${sig}: tearing down`);
+    (o.keep ? Promise.resolve() : tearDown(downSteps, log)).finally(() => process.exit(130));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    // Leftovers of a killed run (containers, domains) would block bring-up: remove them first.
+    await tearDown(envSteps, log, true);
+    await bringUp(steps, log);
+    const c = await runTrials(p, log);
+    const all = trialStates(p.trials, readTrials(dir), readAttempts(dir));
+    const missing = all.filter((s) => s.status !== "ok").length;
+    console.log(`done: ${c.ok} ok, ${c.failed} failed this time; run ${p.runId} has ${all.length - missing}/${all.length} ok; results in ${p.resultsDir}`);
+    return missing ? 1 : 0;
+  } finally {
+    if (!o.keep && !stopping) await tearDown(downSteps, log);
+  }
+}
+
+function options(cmd: Command): Command {
+  return cmd
+    .option("--stack <name>", "stack name", "dev")
+    .option("--config <file>", "stack file (default Pulumi.<stack>.yaml)")
+    .option("--profile <name>", "profile: smoke, quick, full (default: the stack's)")
+    .option("--environments <list>", "environments to run, comma separated (names the stack defines, or presets)")
+    .option("--workloads <list>", "workloads to run, comma separated")
+    .option("--repetitions <n>", "repetitions")
+    .option("--seed <n>", "schedule seed")
+    .option("--results-root <dir>", "results root (default: the stack's, else results)")
+    .option("--keep", "leave the environments up at the end")
+    .option("--remove-images", "also remove the Docker tools image and guest base image (caches)")
+    .option("--verbose", "print error details");
+}
+
+/** `virtperf e2e`, for cli/main.ts. */
+export function registerE2e(program: Command, run: (code: Promise<number>) => Promise<unknown>): void {
+  options(program.command("e2e").description("bring up the stack's environments here, run the schedule, tear down"))
+    .action((o: E2eOptions) => run(e2e(o)));
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const program = options(new Command("e2e")).exitOverride();
+  const verbose = isVerbose(process.argv);
+  try {
+    program.parse(process.argv);
+    process.exitCode = await e2e(program.opts<E2eOptions>());
+  } catch (e) {
+    const c = e as { code?: string; exitCode?: number };
+    process.exitCode = c.code?.startsWith("commander.") ? (c.exitCode === 0 ? 0 : 2) : reportError(e, verbose);
+  }
+}

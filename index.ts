@@ -1,0 +1,68 @@
+/**
+ * The Pulumi program: config -> experiment -> plan -> components -> outputs, nothing else.
+ * Every command any resource runs comes from the planner (stacks/planner.ts); `npm run e2e` runs the
+ * same plan without the engine.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { namespaceKeys, parseExperiment } from "./stacks/config.ts";
+import { probeHost } from "./stacks/host-probe.ts";
+import { plan } from "./stacks/planner.ts";
+import { writeRunFiles } from "./stacks/results.ts";
+import { CommandChain } from "./stacks/command-chain.ts";
+import { Trials } from "./stacks/trials.ts";
+import { KvmGuest } from "./stacks/kvm.ts";
+import { DockerEnvironment, DockerImage } from "./stacks/docker.ts";
+import type { DockerEnvironmentPlan } from "./stacks/docker-spec.ts";
+import type { HostAddress } from "./stacks/experiment.ts";
+
+const raw = namespaceKeys(pulumi.runtime.allConfig());
+const probe = probeHost();
+const x = parseExperiment(raw, pulumi.getStack(), probe);
+const p = plan(x, probe);
+const root = process.cwd();
+if (!pulumi.runtime.isDryRun()) writeRunFiles(join(root, p.resultsDir), x, p.schedule, p.runId);
+
+/** The SSH connection to a remote host; its key (a secret) is also written where the runner reads it. */
+function connectionOf(a: HostAddress) {
+  if (a.kind !== "ssh") return undefined;
+  const secretKey = (raw.host as { privateKey?: string } | undefined)?.privateKey;
+  if (secretKey && !pulumi.runtime.isDryRun()) {
+    mkdirSync(dirname(a.privateKeyFile), { recursive: true });
+    writeFileSync(a.privateKeyFile, secretKey.endsWith("\n") ? secretKey : `${secretKey}\n`);
+    chmodSync(a.privateKeyFile, 0o600);
+  }
+  const privateKey = pulumi.secret(secretKey ?? readFileSync(a.privateKeyFile, "utf8"));
+  return { host: a.host, user: a.user, port: a.port, privateKey, hostKey: a.hostPublicKey };
+}
+
+const address = x.host.address;
+const connection = connectionOf(address);
+const chain = (name: string, commands: typeof p.prepare, after: pulumi.Resource[]) =>
+  new CommandChain(name, { commands, address, dir: root, after, ...(connection ? { connection } : {}) });
+
+const host = chain(`virtperf-${x.stack}-host`, p.prepare, []);
+const dockerImage = p.dockerImage
+  ? new DockerImage(`virtperf-${x.stack}-docker-image`, { plan: p.dockerImage, address, dependsOn: [host], ...(connection ? { privateKey: connection.privateKey } : {}) })
+  : undefined;
+const guestImage = chain(`virtperf-${x.stack}-guest-image`, p.guestImage ? [p.guestImage] : [], [host]);
+const environments: pulumi.Resource[] = p.environments.flatMap((env) => {
+  const name = `virtperf-${x.stack}-${env.def.name}`;
+  switch (env.def.options.kind) {
+    case "native": return []; // the host preparation is native's bring-up
+    case "docker": return [new DockerEnvironment(name, { plan: env as DockerEnvironmentPlan, address, image: dockerImage!.tag, ...(connection ? { privateKey: connection.privateKey } : {}) })];
+    case "kvm": return [new KvmGuest(name, { plan: env, address, dependsOn: [guestImage], ...(connection ? { privateKey: connection.privateKey } : {}) })];
+  }
+});
+const facts = chain(`virtperf-${x.stack}-facts`, p.facts, [host, ...environments]);
+const trials = new Trials(`virtperf-${x.stack}-trials`, { trials: p.trials, resultsDir: p.resultsDir, dir: root, after: [facts, ...environments] });
+
+export const runId = p.runId;
+export const resultsDir = join(root, p.resultsDir);
+export const seed = x.seed;
+export const counts = trials.counts;
+export const ok = trials.counts.apply((c) => c.ok);
+export const failed = trials.counts.apply((c) => c.failed);
+export const pending = trials.counts.apply((c) => c.pending);
+export const records = trials.records;
