@@ -249,6 +249,8 @@ export function dockerFactsScript(spec: ContainerSpec): string {
   ].join("; ");
   return [
     "set -euo pipefail",
+    // The planner may run facts on the machine running virtperf: reach a remote host's daemon from there.
+    ...(spec.dockerHost ? [`export DOCKER_HOST=${shq(spec.dockerHost)}`] : []),
     `c=${shq(spec.name)}`,
     `inspect=$(docker inspect --type container --format ${shq(inspect)} "$c")`,
     `daemon=$(docker info --format ${shq(daemon)})`,

@@ -1,0 +1,162 @@
+/**
+ * Docker environments as Pulumi components, thin: they map the planner's specs (docker-spec.ts) onto
+ * resources and add nothing of their own.
+ *
+ * - `DockerImage`: the tools image. A `command` resource per build command of the plan (base import,
+ *   then the classic-builder build), NOT `docker.Image`: with no registry the base is a locally imported
+ *   `virtperf/debian:<suite>`, Debian bookworm has no buildx, and the build must be the very command e2e
+ *   and the integration test run here (`DOCKER_BUILDKIT=0 docker build`, reused when the content-hashed
+ *   tag exists). `pulumi destroy` removes the tag (and the imported base) by their delete scripts.
+ * - `DockerEnvironment`: one container (+ its volume and the volume's host directory) per Docker
+ *   environment, via `docker.Container`/`docker.Volume` args from `dockerContainerArgs`/`dockerVolumeArgs`,
+ *   the pure mappings the mock tests compare with the spec.
+ * - `dockerProviderArgs`: the daemon of the host: local socket, or `ssh://user@host:port`.
+ */
+import { readFileSync } from "node:fs";
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import { local, remote } from "@pulumi/command";
+import type { HostAddress } from "./experiment.ts";
+import type { ContainerSpec, DockerEnvironmentPlan, DockerImagePlan, VolumeSpec } from "./docker-spec.ts";
+import { commandArgs, type CommandChildArgs } from "./kvm.ts";
+
+const MiB = 2 ** 20;
+
+/** docker.Container args of a spec (memory in MiB: the provider's "MB" are 2^20 bytes). Pure. */
+export function dockerContainerArgs(spec: ContainerSpec) {
+  if (spec.memoryBytes % MiB !== 0) throw new RangeError(`container ${spec.name}: memory ${spec.memoryBytes} B is not a whole number of MiB`);
+  return {
+    name: spec.name,
+    image: spec.image,
+    networkMode: spec.networkMode,
+    ports: spec.ports.map((p) => ({ internal: p.port, external: p.port, ip: p.hostIp, protocol: p.protocol })),
+    mounts: spec.mounts.map((m) => ({ type: m.type, source: m.source, target: m.target })),
+    cpuSet: spec.cpusetCpus,
+    memory: spec.memoryBytes / MiB,
+    memorySwap: spec.memoryBytes / MiB,
+    labels: Object.entries(spec.labels).map(([label, value]) => ({ label, value })),
+    command: [...spec.command],
+    init: spec.init,
+    // Running, and never restarted behind the schedule's back.
+    mustRun: true,
+    restart: "no",
+  };
+}
+
+/** docker.Volume args: a local-driver bind onto the spec's directory under ioDir. Pure. */
+export function dockerVolumeArgs(v: VolumeSpec) {
+  return {
+    name: v.name,
+    driver: "local",
+    driverOpts: { type: "none", o: "bind", device: v.hostDir },
+    labels: Object.entries(v.labels).map(([label, value]) => ({ label, value })),
+  };
+}
+
+/** docker.Provider args for the host: its local socket, or its daemon over SSH (`docker -H ssh://`). Pure. */
+export function dockerProviderArgs(address: HostAddress, knownHostsFile?: string): docker.ProviderArgs {
+  if (address.kind === "local") return { host: "unix:///var/run/docker.sock" };
+  return {
+    host: `ssh://${address.user}@${address.host}:${address.port}`,
+    sshOpts: [
+      "-i", address.privateKeyFile, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+      ...(knownHostsFile ? ["-o", `UserKnownHostsFile=${knownHostsFile}`, "-o", "StrictHostKeyChecking=yes"] : []),
+    ],
+  };
+}
+
+/** One command child (local bash or remote over SSH), chained after `previous` visibly (its id in the triggers). */
+export function commandChild(
+  name: string, child: CommandChildArgs, address: HostAddress, previous: pulumi.Resource | undefined,
+  privateKey: pulumi.Input<string> | undefined, opts: pulumi.CustomResourceOptions,
+): local.Command | remote.Command {
+  // Mocks drop dependsOn, so the previous child's id in the triggers makes the order visible.
+  const triggers = previous ? [...child.triggers, (previous as pulumi.CustomResource).id] : [...child.triggers];
+  const childOpts = { ...opts, ...(previous ? { dependsOn: [previous] } : {}) };
+  if (child.via === "local") {
+    return new local.Command(`${name}-${child.role}`, { create: child.create, delete: child.delete, triggers, interpreter: [...child.interpreter!] }, childOpts);
+  }
+  if (address.kind !== "ssh") throw new Error(`${name}-${child.role}: remote command for a local host`);
+  return new remote.Command(`${name}-${child.role}`, {
+    connection: {
+      host: address.host, user: address.user, port: address.port, hostKey: address.hostPublicKey,
+      privateKey: privateKey ?? pulumi.secret(readFileSync(address.privateKeyFile, "utf8")),
+    },
+    create: child.create, delete: child.delete, triggers,
+  }, childOpts);
+}
+
+export interface DockerImageArgs {
+  /** The image plan from `planDockerImage(x, allPackages())`: tag and build commands. Required. */
+  readonly plan: DockerImagePlan;
+  /** How the host is reached; the build runs where the daemon is. Required. */
+  readonly address: HostAddress;
+  /** Private key text for an SSH host (a Pulumi secret). Default for an SSH host: the file `address.privateKeyFile`, read and marked secret. Ignored when local. */
+  readonly privateKey?: pulumi.Input<string>;
+  /** Resources the first command waits for (host preparation). Default: none. */
+  readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+export class DockerImage extends pulumi.ComponentResource {
+  /** `virtperf/tools:<hash>`, resolved only once the build command has run (containers depend on it). */
+  public readonly tag: pulumi.Output<string>;
+
+  constructor(name: string, args: DockerImageArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("virtperf:stacks:DockerImage", name, {}, opts);
+    let previous: local.Command | remote.Command | undefined;
+    for (const child of commandArgs(args.plan.commands, args.address)) {
+      previous = commandChild(name, child, args.address, previous, args.privateKey, {
+        parent: this, ...(previous ? {} : { dependsOn: args.dependsOn ?? [] }),
+      });
+    }
+    const tag = args.plan.tag;
+    this.tag = previous ? previous.id.apply(() => tag) : pulumi.output(tag);
+    this.registerOutputs({ tag: this.tag });
+  }
+}
+
+export interface DockerEnvironmentArgs {
+  /** The environment's plan from `planDocker(...)`: container spec, volume directory command, target. Required. */
+  readonly plan: DockerEnvironmentPlan;
+  /** How the host is reached (for the volume directory command). Required. */
+  readonly address: HostAddress;
+  /** The Docker provider of the host (`new docker.Provider(n, dockerProviderArgs(address))`). Default: the ambient one. */
+  readonly provider?: docker.Provider;
+  /** The tools image tag as an Output of `DockerImage.tag`, so the container waits for the build. Default: the spec's image. */
+  readonly image?: pulumi.Input<string>;
+  /** Private key text for an SSH host (a Pulumi secret). Default for an SSH host: the file `address.privateKeyFile`. */
+  readonly privateKey?: pulumi.Input<string>;
+}
+
+export class DockerEnvironment extends pulumi.ComponentResource {
+  /** Container name (`virtperf-<stack>-<environment>`). */
+  public readonly containerName: pulumi.Output<string>;
+  /** The runner's target as JSON (what `virtperf trial --target` takes). */
+  public readonly target: pulumi.Output<string>;
+  /** The volume's name, or "" for overlay storage. */
+  public readonly volumeName: pulumi.Output<string>;
+
+  constructor(name: string, args: DockerEnvironmentArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("virtperf:stacks:DockerEnvironment", name, {}, opts);
+    const spec = args.plan.container;
+    const providerOpt = args.provider ? { provider: args.provider } : {};
+    let previous: local.Command | remote.Command | undefined;
+    for (const child of commandArgs(args.plan.commands, args.address)) {
+      previous = commandChild(name, child, args.address, previous, args.privateKey, { parent: this });
+    }
+    const volume = spec.volume
+      ? new docker.Volume(`${name}-volume`, dockerVolumeArgs(spec.volume), { parent: this, ...providerOpt, ...(previous ? { dependsOn: [previous] } : {}) })
+      : undefined;
+    const c = dockerContainerArgs(spec);
+    const container = new docker.Container(`${name}-container`, {
+      ...c,
+      image: args.image ?? c.image,
+      // The volume's name Output (not the plain string) makes the container wait for the volume.
+      mounts: c.mounts.map((m) => ({ ...m, source: volume ? volume.name : m.source })),
+    }, { parent: this, ...providerOpt });
+    this.containerName = container.name;
+    this.target = pulumi.output(JSON.stringify(args.plan.target));
+    this.volumeName = volume ? volume.name : pulumi.output("");
+    this.registerOutputs({ containerName: this.containerName, target: this.target, volumeName: this.volumeName });
+  }
+}
