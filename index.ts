@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, resolve } from "node:path";
 import { namespaceKeys, parseExperiment } from "./stacks/config.ts";
 import { probeHost } from "./stacks/host-probe.ts";
 import { plan } from "./stacks/planner.ts";
@@ -22,7 +22,7 @@ const probe = probeHost();
 const x = parseExperiment(raw, pulumi.getStack(), probe);
 const p = plan(x, probe);
 const root = process.cwd();
-if (!pulumi.runtime.isDryRun()) writeRunFiles(join(root, p.resultsDir), x, p.schedule, p.runId);
+if (!pulumi.runtime.isDryRun()) writeRunFiles(resolve(root, p.resultsDir), x, p.schedule, p.runId);
 
 /** The SSH connection to a remote host; its key (a secret) is also written where the runner reads it. */
 function connectionOf(a: HostAddress) {
@@ -59,7 +59,7 @@ const facts = chain(`virtperf-${x.stack}-facts`, p.facts, [host, ...environments
 const trials = new Trials(`virtperf-${x.stack}-trials`, { trials: p.trials, resultsDir: p.resultsDir, dir: root, after: [facts, ...environments] });
 
 export const runId = p.runId;
-export const resultsDir = join(root, p.resultsDir);
+export const resultsDir = resolve(root, p.resultsDir);
 export const seed = x.seed;
 export const counts = trials.counts;
 export const ok = trials.counts.apply((c) => c.ok);

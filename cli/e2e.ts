@@ -92,7 +92,7 @@ async function tearDown(steps: readonly Step[], log: string, quiet = false): Pro
 }
 
 async function runTrials(p: Plan, log: string): Promise<{ ok: number; failed: number }> {
-  const dir = join(ROOT, p.resultsDir);
+  const dir = resolve(ROOT, p.resultsDir);
   const before = trialStates(p.trials, readTrials(dir), readAttempts(dir));
   const todo = before.filter((s) => s.status !== "ok");
   const total = p.trials.length;
@@ -122,7 +122,7 @@ export async function e2e(o: E2eOptions): Promise<number> {
   const x = parseExperiment(stackConfig(o), o.stack, { cpus: probe.cpus, memoryMiB: probe.memoryMiB });
   if (x.host.address.kind !== "local") throw new ConfigError("virtperf:host", "npm run e2e runs on this machine only; use `npm run up` (Pulumi) for an SSH host");
   const p = plan(x, probe);
-  const dir = join(ROOT, p.resultsDir);
+  const dir = resolve(ROOT, p.resultsDir);
   writeRunFiles(dir, x, p.schedule, p.runId);
   const log = join(dir, "e2e.log");
   const steps = bringUpSteps(p);

@@ -11,6 +11,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { local } from "@pulumi/command";
+import { resolve } from "node:path";
 import type { TrialRecord } from "../workloads/record.ts";
 import type { TrialPlan } from "./plan.ts";
 import { countStates, readAttempts, readTrials, retryToken, trialStates, type TrialStatus } from "./results.ts";
@@ -47,7 +48,7 @@ export class Trials extends pulumi.ComponentResource {
 
   constructor(name: string, args: TrialsArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("virtperf:stacks:Trials", name, {}, opts);
-    const onDisk = `${args.dir}/${args.resultsDir}`;
+    const onDisk = resolve(args.dir, args.resultsDir);
     const states = trialStates(args.trials, readTrials(onDisk), readAttempts(onDisk));
     let previous: local.Command | undefined;
     this.commands = states.map(({ trial, ...state }) => {

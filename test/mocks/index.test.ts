@@ -1,0 +1,128 @@
+/**
+ * The Pulumi program under mocks: the resources each preset creates with their key inputs, the order of
+ * trials, that every command resource carries exactly the planner's commands (the same ones `npm run e2e`
+ * runs), and that bad config is refused before any resource exists. Touches neither Docker nor libvirt:
+ * the host probe is injected.
+ */
+import { describe, it, before } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { allResources, promiseOf, resourcesOfType, runProgram, type RecordedResource } from "../pulumi-mocks.ts";
+import { PROBE_ENV } from "../../stacks/host-probe.ts";
+import { parseExperiment } from "../../stacks/config.ts";
+import { plan } from "../../stacks/planner.ts";
+import { imageCommands, type Plan } from "../../stacks/plan.ts";
+import { dockerContainerArgs } from "../../stacks/docker.ts";
+import type { DockerEnvironmentPlan } from "../../stacks/docker-spec.ts";
+import { ConfigError } from "../../lib/errors.ts";
+
+const probe = { cpus: [0, 1, 2, 3], memoryMiB: 16384, kvmUsable: false, threadsPerCore: 2 };
+process.env[PROBE_ENV] = JSON.stringify(probe);
+
+const config = {
+  cpuset: "0-1", memoryMiB: 1024, scratchDir: "/tmp/vp-mock",
+  environments: ["native", "docker", "docker-host", "docker-volume", "docker-host-volume", "kvm", "kvm-tuned"],
+  workloads: ["xz", "redis", "fio"], profile: "smoke", repetitions: 2, seed: 9,
+  resultsRoot: mkdtempSync(join(tmpdir(), "virtperf-mock-results-")),
+};
+
+const COMMAND = "command:local:Command";
+const byName = (rs: RecordedResource[], name: string) => {
+  const r = rs.find((x) => x.name === name);
+  assert.ok(r, `no resource named ${name}; have: ${rs.map((x) => x.name).join(", ")}`);
+  return r;
+};
+
+describe("index.ts under mocks", () => {
+  let outputs: Record<string, unknown>;
+  let expected: Plan;
+  before(async () => {
+    outputs = await runProgram(config);
+    expected = plan(parseExperiment(config, "dev", probe), probe);
+  });
+
+  it("exports the run id, results folder and counts of the plan", async () => {
+    assert.equal(await promiseOf(outputs.runId as string), expected.runId);
+    assert.ok(String(await promiseOf(outputs.resultsDir as string)).endsWith(expected.resultsDir.replace(/^\//, "")));
+    assert.deepEqual(await promiseOf(outputs.counts as never), { ok: 0, failed: 0, pending: expected.trials.length });
+  });
+
+  it("every command resource runs exactly the planner's commands, and all of them", () => {
+    const planned = [
+      ...expected.prepare, ...imageCommands(expected), ...expected.environments.flatMap((e) => e.commands), ...expected.facts,
+    ].map((c) => c.create).concat(expected.trials.map((t) => t.command)).sort();
+    const program = resourcesOfType(COMMAND).map((r) => r.inputs.create as string).sort();
+    assert.deepEqual(program, planned);
+  });
+
+  it("trials run in schedule order, each naming the previous one in its triggers", () => {
+    const trials = resourcesOfType(COMMAND).filter((r) => r.name.startsWith("virtperf-dev-trials-")).sort((a, b) => a.seq - b.seq);
+    assert.deepEqual(trials.map((r) => r.inputs.create), expected.trials.map((t) => t.command));
+    trials.forEach((r, i) => {
+      const [prev, retry] = r.inputs.triggers as string[];
+      if (i === 0) assert.equal(prev, "first");
+      else assert.match(prev!, new RegExp(`::${trials[i - 1]!.name}$`), `trial ${i} does not follow trial ${i - 1}`);
+      assert.equal(retry, "attempt-0");
+      assert.equal(r.inputs.delete, undefined, "pulumi destroy must never delete results");
+    });
+  });
+
+  const dockerPresets: [string, string, boolean][] = [
+    ["docker", "bridge", false], ["docker-host", "host", false], ["docker-volume", "bridge", true], ["docker-host-volume", "host", true],
+  ];
+  for (const [env, network, volume] of dockerPresets) {
+    it(`${env}: container on ${network} network, ${volume ? "a volume" : "overlay"} for data, same CPU set and memory`, () => {
+      const c = byName(resourcesOfType("docker:index/container:Container"), `virtperf-dev-${env}-container`).inputs;
+      const spec = (expected.environments.find((e) => e.def.name === env) as DockerEnvironmentPlan).container;
+      const want = dockerContainerArgs(spec);
+      assert.equal(c.networkMode, network);
+      assert.equal(c.cpuSet, "0-1");
+      assert.equal(c.memory, 1024);
+      assert.deepEqual(c.ports ?? [], want.ports);
+      assert.deepEqual((c.mounts as unknown[] | undefined) ?? [], want.mounts);
+      assert.equal(((c.mounts as unknown[] | undefined) ?? []).length, volume ? 1 : 0);
+      assert.equal(c.image, spec.image);
+    });
+  }
+
+  const kvmPresets: [string, RegExp[], RegExp[]][] = [
+    ["kvm", [/<domain type='qemu'/, /type='qcow2'/], [/<vcpupin/, /<hugepages/]],
+    ["kvm-tuned", [/<domain type='qemu'/, /<vcpupin/, /<hugepages/, /type='raw'/, /cache='none'/, /queues=/], []],
+  ];
+  for (const [env, has, hasNot] of kvmPresets) {
+    it(`${env}: disk then domain, TCG here, domain XML with the preset's features`, () => {
+      const cmds = resourcesOfType(COMMAND).filter((r) => r.name.startsWith(`virtperf-dev-${env}-`));
+      const domain = byName(cmds, `virtperf-dev-${env}-domain`);
+      const disk = byName(cmds, `virtperf-dev-${env}-disk`);
+      assert.ok(disk.seq < domain.seq);
+      const xml = domain.inputs.create as string;
+      for (const re of has) assert.match(xml, re);
+      for (const re of hasNot) assert.doesNotMatch(xml, re);
+      assert.ok(typeof domain.inputs.delete === "string" && /undefine/.test(domain.inputs.delete as string));
+    });
+  }
+
+  it("native: host preparation with the cgroup of the same CPU set and memory", () => {
+    const host = resourcesOfType(COMMAND).filter((r) => r.name.startsWith("virtperf-dev-host-"));
+    assert.deepEqual(host.map((r) => r.inputs.create), expected.prepare.map((c) => c.create));
+    const cgroup = byName(host, "virtperf-dev-host-native-cgroup").inputs.create as string;
+    assert.match(cgroup, /0-1/);
+    assert.match(cgroup, new RegExp(String(1024 * 2 ** 20)));
+  });
+});
+
+describe("index.ts refuses bad config before any resource", () => {
+  const bad: [string, Record<string, unknown>, string][] = [
+    ["cpuset beyond the host", { cpuset: "0-7" }, "virtperf:cpuset"],
+    ["unknown preset", { environments: ["native", "lxc"] }, "virtperf:environments[1]"],
+    ["memory above the host", { memoryMiB: 99999 }, "virtperf:memoryMiB"],
+  ];
+  for (const [what, cfg, path] of bad) {
+    it(what, async () => {
+      await assert.rejects(runProgram({ ...config, ...cfg }), (e: unknown) => e instanceof ConfigError && e.propertyPath === path);
+      assert.deepEqual(allResources(), []);
+    });
+  }
+});
