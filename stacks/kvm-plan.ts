@@ -1,0 +1,205 @@
+/**
+ * KVM guests, pure part: the EnvironmentPlan of one KVM environment, its disk, hugepages and domain
+ * lifecycle scripts (bash run on the host) and its facts script. `stacks/kvm.ts` maps these onto
+ * Pulumi command resources; `npm run e2e` and the integration test run the very same scripts.
+ */
+import { createHash } from "node:crypto";
+import { posix as path } from "node:path";
+import type { EnvironmentDef, KvmOptions } from "./environments.ts";
+import type { CommandSpec, Experiment } from "./experiment.ts";
+import type { EnvironmentPlan, HostProbe } from "./plan.ts";
+import { ProvisionError } from "../lib/errors.ts";
+import { shq } from "../lib/shell.ts";
+import { parseCpuset } from "./config.ts";
+import { GUEST_DATA_DIR, GUEST_WORK_ROOT, guestImage, type GuestImage } from "./guest-image.ts";
+import { accelerationLabel, macFor, renderDomainXml, type DomainSpec } from "./kvm-spec.ts";
+
+/** How long the domain script waits for the guest to answer SSH (TCG boots take about 30 s here). Seconds. */
+export const KVM_BOOT_TIMEOUT_S = 300;
+export const LIBVIRT_URI = "qemu:///system";
+
+/** What planKvm needs to know about the host: HostProbe's kvmUsable, and its SMT width (default 1). */
+export type KvmHostProbe = Pick<HostProbe, "kvmUsable"> & { readonly threadsPerCore?: number };
+
+export function domainName(stack: string, environment: string): string {
+  return `virtperf-${stack}-${environment}`;
+}
+
+/** "kvm" when KVM is usable (auto) or demanded; demanded but unusable is a ProvisionError. */
+export function resolveAcceleration(requested: Experiment["acceleration"], kvmUsable: boolean): "kvm" | "tcg" {
+  if (requested === "tcg") return "tcg";
+  if (requested === "kvm" && !kvmUsable) {
+    throw new ProvisionError("acceleration \"kvm\" was demanded but KVM is not usable on this host (/dev/kvm missing or not accessible)", {
+      suggestions: ["set virtperf:acceleration to \"auto\" or \"tcg\" to run guests under QEMU TCG (labelled as such)",
+        "load kvm_intel/kvm_amd and give this user read-write access to /dev/kvm"],
+    });
+  }
+  return requested === "kvm" || kvmUsable ? "kvm" : "tcg";
+}
+
+function kvmOptions(env: EnvironmentDef): KvmOptions {
+  if (env.options.kind !== "kvm") throw new ProvisionError(`environment ${env.name} is ${env.options.kind}, not kvm`);
+  return env.options;
+}
+
+/** The domain spec of one KVM environment of an experiment. */
+export function domainSpecFor(x: Experiment, env: EnvironmentDef, accel: "kvm" | "tcg", probe: KvmHostProbe, img: GuestImage): DomainSpec {
+  const options = kvmOptions(env);
+  const name = domainName(x.stack, env.name);
+  const stem = path.join(x.host.scratchDir, "guests", `${x.stack}-${env.name}`);
+  return {
+    name, type: accel === "kvm" ? "kvm" : "qemu", stack: x.stack, environment: env.name, options,
+    cpus: parseCpuset(x.host.cpuset), memoryMiB: x.host.memoryMiB, threadsPerCore: probe.threadsPerCore ?? 1,
+    disk: { path: `${stem}.${options.diskFormat}`, format: options.diskFormat },
+    ...(img.kind === "built" ? { boot: { kernel: img.kernel!, initrd: img.initrd!, cmdline: img.cmdline! } } : {}),
+    mac: macFor(name), network: "default", consoleLog: `${stem}.console.log`,
+  };
+}
+
+function shortHash(text: string): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, 16);
+}
+
+/** Bash functions shared by the domain and facts scripts: reach the guest over SSH, coping with stale leases. */
+export function guestShellPrelude(domain: string, identityFile: string): string {
+  return `export LIBVIRT_DEFAULT_URI=${LIBVIRT_URI}
+dom=${shq(domain)}
+key=${shq(identityFile)}
+ssh_guest() { local addr=$1; shift; ssh -i "$key" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=5 "root@$addr" "$@"; }
+# The domain's IPv4 addresses: live neighbours (ARP) first, then DHCP leases newest first. Leases can be
+# stale (an earlier guest with the same MAC), so the caller keeps the first address that answers SSH.
+guest_candidates() {
+  { virsh domifaddr "$dom" --source arp 2>/dev/null | awk '$3=="ipv4"{sub(/\\/.*/,"",$4); print $4}'
+    virsh domifaddr "$dom" --source lease 2>/dev/null | awk '$3=="ipv4"{sub(/\\/.*/,"",$4); print $4}' | tac
+  } | awk 'NF && !seen[$0]++'
+}
+guest_address() {
+  local a
+  for a in $(guest_candidates); do ssh_guest "$a" true </dev/null >/dev/null 2>&1 && { echo "$a"; return 0; }; done
+  return 1
+}
+`;
+}
+
+export function diskCommand(spec: DomainSpec, img: GuestImage): CommandSpec {
+  const disk = shq(spec.disk.path), base = shq(img.base);
+  const make = spec.disk.format === "qcow2"
+    ? `fmt=$(qemu-img info --output=json ${base} | sed -n 's/^ *"format": "\\([a-z0-9]*\\)".*/\\1/p' | head -n1)
+qemu-img create -q -f qcow2 -F "$fmt" -b ${base} ${disk}`
+    : `qemu-img convert -q -O raw ${base} ${disk}`;
+  return {
+    role: "disk", on: "host", triggers: [img.hash, spec.disk.format],
+    create: `set -euo pipefail
+[ -r ${base} ] || { echo "guest base image ${img.base} is missing: run the guest-image command first" >&2; exit 1; }
+mkdir -p ${shq(path.dirname(spec.disk.path))}
+rm -f ${disk}
+${make}
+echo "guest disk ${spec.disk.path} (${spec.disk.format}) on ${img.base}"
+`,
+    delete: `rm -f ${disk}\n`,
+  };
+}
+
+/** Reserves exactly the hugepages this guest needs on top of the host's pool; delete releases them. */
+export function hugepagesCommand(spec: DomainSpec): CommandSpec {
+  const state = shq(spec.disk.path.replace(/\.(qcow2|raw)$/, ".hugepages"));
+  return {
+    role: "hugepages", on: "host", triggers: [String(spec.memoryMiB)],
+    create: `set -euo pipefail
+fail() { echo "hugepages for ${spec.name}: $*" >&2; exit 1; }
+grep -qs ' hugetlbfs ' /proc/mounts || fail "no hugetlbfs is mounted on the host; run: mkdir -p /dev/hugepages && mount -t hugetlbfs hugetlbfs /dev/hugepages, then restart libvirtd (it looks for hugetlbfs when it starts), or use a preset without hugepages"
+page_kib=$(awk '/^Hugepagesize:/{print $2}' /proc/meminfo)
+need=$(( (${spec.memoryMiB} * 1024 + page_kib - 1) / page_kib ))
+total=$(cat /proc/sys/vm/nr_hugepages)
+echo $((total + need)) >/proc/sys/vm/nr_hugepages 2>/dev/null || fail "cannot write /proc/sys/vm/nr_hugepages (not root, or a read-only /proc/sys in a container)"
+got=$(( $(cat /proc/sys/vm/nr_hugepages) - total ))
+if ((got < need)); then
+  echo "$total" >/proc/sys/vm/nr_hugepages
+  fail "the host reserved only $got of $need pages of $page_kib KiB (memory fragmented or too small); reserve them at boot (hugepages= on the kernel command line)"
+fi
+mkdir -p ${shq(path.dirname(spec.disk.path))}
+echo "$need" >${state}
+echo "reserved $need hugepages of $page_kib KiB for ${spec.name}"
+`,
+    delete: `set -euo pipefail
+[ -f ${state} ] || exit 0
+added=$(cat ${state}); total=$(cat /proc/sys/vm/nr_hugepages)
+echo $(( total > added ? total - added : 0 )) >/proc/sys/vm/nr_hugepages
+rm -f ${state}
+`,
+  };
+}
+
+export function domainCommand(spec: DomainSpec, img: GuestImage, timeoutS = KVM_BOOT_TIMEOUT_S): CommandSpec {
+  const xml = renderDomainXml(spec);
+  const xmlFile = shq(spec.disk.path.replace(/\.(qcow2|raw)$/, ".xml"));
+  const log = shq(spec.consoleLog);
+  const kvmCheck = spec.type === "kvm"
+    ? `[ -r /dev/kvm ] && [ -w /dev/kvm ] || { echo "domain $dom needs KVM but /dev/kvm is missing or not read-write here; use virtperf:acceleration tcg" >&2; exit 1; }\n`
+    : "";
+  return {
+    role: "domain", on: "host", triggers: [shortHash(xml), img.hash],
+    create: `set -euo pipefail
+${guestShellPrelude(spec.name, img.identityFile)}${kvmCheck}mkdir -p ${shq(path.dirname(spec.disk.path))}
+cat >${xmlFile} <<'VIRTPERF_DOMAIN_XML'
+${xml}VIRTPERF_DOMAIN_XML
+virt-xml-validate ${xmlFile} domain
+# A leftover of an interrupted run has our name: it is ours, replace it.
+if virsh dominfo "$dom" >/dev/null 2>&1; then virsh destroy "$dom" >/dev/null 2>&1 || true; virsh undefine "$dom" >/dev/null; fi
+virsh net-info ${shq(spec.network)} | grep -Eq '^Active:\\s+yes' || virsh net-start ${shq(spec.network)}
+virsh define ${xmlFile} >/dev/null
+started=$SECONDS
+virsh start "$dom" >/dev/null
+until addr=$(guest_address); do
+  state=$(virsh domstate "$dom" 2>/dev/null || echo missing)
+  if [ "$state" != running ] || ((SECONDS - started >= ${timeoutS})); then
+    echo "guest $dom did not answer SSH within ${timeoutS}s (state: $state, addresses tried: $(guest_candidates | tr '\\n' ' ')); console tail:" >&2
+    tail -n 30 ${log} >&2 2>/dev/null || true
+    exit 1
+  fi
+  sleep 2
+done
+echo "guest $dom answers SSH at $addr after $((SECONDS - started))s (${accelerationLabel(spec.type)})"
+`,
+    delete: `set -euo pipefail
+export LIBVIRT_DEFAULT_URI=${LIBVIRT_URI}
+dom=${shq(spec.name)}
+# A minimal guest ignores ACPI shutdown: destroy (power off) is the reliable stop.
+if virsh dominfo "$dom" >/dev/null 2>&1; then
+  virsh destroy "$dom" >/dev/null 2>&1 || true
+  virsh undefine "$dom" >/dev/null
+fi
+rm -f ${xmlFile} ${log}
+`,
+  };
+}
+
+/** Host-side script printing the guest's facts as one JSON object (needs jq and ssh on the host). */
+export function factsScript(spec: DomainSpec, img: GuestImage): string {
+  return `set -euo pipefail
+${guestShellPrelude(spec.name, img.identityFile)}xml=$(virsh dumpxml "$dom")
+addr=$(guest_address) || { echo "guest $dom does not answer SSH" >&2; exit 1; }
+inside=$(ssh_guest "$addr" 'uname -r; nproc; awk "/^MemTotal:/{print \\$2}" /proc/meminfo; grep -m1 "model name" /proc/cpuinfo | cut -d: -f2-' </dev/null)
+jq -n --arg domain "$dom" --arg address "$addr" --arg xml "$xml" --arg kernel "$(sed -n 1p <<<"$inside")" \\
+  --argjson vcpus "$(sed -n 2p <<<"$inside")" --argjson memKiB "$(sed -n 3p <<<"$inside")" --arg cpuModel "$(sed -n 4p <<<"$inside" | sed 's/^ *//')" \\
+  --arg acceleration ${spec.type === "kvm" ? "kvm" : "tcg"} --arg label ${shq(accelerationLabel(spec.type))} --arg domainType ${spec.type} \\
+  '{kind:"kvm", domain:$domain, address:$address, acceleration:$acceleration, accelerationLabel:$label, domainType:$domainType,
+    guestKernel:$kernel, guestVcpus:$vcpus, guestMemTotalKiB:$memKiB, guestCpuModel:$cpuModel, domainXml:$xml}'
+`;
+}
+
+/** The EnvironmentPlan of the KVM environment at `index` in the stack. */
+export function planKvm(x: Experiment, env: EnvironmentDef, index: number, probe: KvmHostProbe): EnvironmentPlan {
+  const accel = resolveAcceleration(x.acceleration, probe.kvmUsable);
+  const img = guestImage(x);
+  const spec = domainSpecFor(x, env, accel, probe, img);
+  const commands = [diskCommand(spec, img), ...(spec.options.hugepages ? [hugepagesCommand(spec)] : []), domainCommand(spec, img)];
+  return {
+    def: env, acceleration: accel,
+    target: { kind: "guest", domain: spec.name, user: "root", identityFile: img.identityFile },
+    ports: [0, 1, 2, 3].map((i) => 21000 + 10 * index + i),
+    dataDir: GUEST_DATA_DIR, workRoot: GUEST_WORK_ROOT,
+    shape: { cpus: spec.cpus.length, memoryMiB: spec.memoryMiB },
+    commands, facts: factsScript(spec, img),
+  };
+}
