@@ -14,6 +14,7 @@ import { CommandChain } from "./stacks/command-chain.ts";
 import { Trials } from "./stacks/trials.ts";
 import { KvmGuest } from "./stacks/kvm.ts";
 import { DockerEnvironment, DockerImage } from "./stacks/docker.ts";
+import { NativeHost } from "./stacks/native.ts";
 import type { DockerEnvironmentPlan } from "./stacks/docker-spec.ts";
 import type { HostAddress } from "./stacks/experiment.ts";
 
@@ -39,20 +40,22 @@ function connectionOf(a: HostAddress) {
 
 const address = x.host.address;
 const connection = connectionOf(address);
-const chain = (name: string, commands: typeof p.prepare, after: pulumi.Resource[]) =>
+const chain = (name: string, commands: typeof p.host.commands, after: pulumi.Resource[]) =>
   new CommandChain(name, { commands, address, dir: root, after, ...(connection ? { connection } : {}) });
 
-const host = chain(`virtperf-${x.stack}-host`, p.prepare, []);
+const privateKey = connection ? { privateKey: connection.privateKey } : {};
+// Facts are collected by the facts chain below (into the results folder), not by NativeHost.
+const host = new NativeHost(`virtperf-${x.stack}-host`, { plan: p.host, address, collectFacts: false, ...privateKey });
 const dockerImage = p.dockerImage
-  ? new DockerImage(`virtperf-${x.stack}-docker-image`, { plan: p.dockerImage, address, dependsOn: [host], ...(connection ? { privateKey: connection.privateKey } : {}) })
+  ? new DockerImage(`virtperf-${x.stack}-docker-image`, { plan: p.dockerImage, address, dependsOn: [host], ...privateKey })
   : undefined;
 const guestImage = chain(`virtperf-${x.stack}-guest-image`, p.guestImage ? [p.guestImage] : [], [host]);
 const environments: pulumi.Resource[] = p.environments.flatMap((env) => {
   const name = `virtperf-${x.stack}-${env.def.name}`;
   switch (env.def.options.kind) {
     case "native": return []; // the host preparation is native's bring-up
-    case "docker": return [new DockerEnvironment(name, { plan: env as DockerEnvironmentPlan, address, image: dockerImage!.tag, ...(connection ? { privateKey: connection.privateKey } : {}) })];
-    case "kvm": return [new KvmGuest(name, { plan: env, address, dependsOn: [guestImage], ...(connection ? { privateKey: connection.privateKey } : {}) })];
+    case "docker": return [new DockerEnvironment(name, { plan: env as DockerEnvironmentPlan, address, image: dockerImage!.tag, ...privateKey })];
+    case "kvm": return [new KvmGuest(name, { plan: env, address, dependsOn: [guestImage], ...privateKey })];
   }
 });
 const facts = chain(`virtperf-${x.stack}-facts`, p.facts, [host, ...environments]);

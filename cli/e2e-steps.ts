@@ -37,7 +37,7 @@ export function environmentSteps(env: EnvironmentPlan): Step[] {
 
 export function bringUpSteps(p: Plan): Step[] {
   return [
-    ...p.prepare.map((c) => fromSpec("prepare", "host", c)),
+    ...p.host.commands.map((c) => fromSpec("prepare", "host", c)),
     ...imageCommands(p).map((c) => fromSpec("image", "images", c)),
     ...p.environments.flatMap(environmentSteps),
     ...p.facts.map((c) => fromSpec("facts", "facts", c)),

@@ -73,17 +73,20 @@ export interface Plan {
   readonly runId: string;
   /** `<resultsRoot>/<stack>/<runId>`, relative to the project root (where both `pulumi up` and e2e run). */
   readonly resultsDir: string;
-  /** Host preparation (native's packages, directories, cgroup), first; deleted last on teardown. */
-  readonly prepare: readonly CommandSpec[];
   /**
-   * Image builds, after `prepare`: the Docker tools image (when a Docker environment is listed) and the
+   * Native's plan with the host preparation (packages, directories, cgroup) as its commands: run first,
+   * deleted last, whether or not `native` is measured. Its facts are the host's facts.
+   */
+  readonly host: EnvironmentPlan;
+  /**
+   * Image builds, after the host preparation: the Docker tools image (when a Docker environment is listed) and the
    * guest base image (when a KVM one is). Content-addressed caches: `pulumi destroy` removes the Docker
    * image it built; `npm run e2e` keeps both for the next run unless asked (see imageCommands()).
    */
   readonly dockerImage?: DockerImagePlan;
   readonly guestImage?: CommandSpec;
   /**
-   * Per environment, in stack order. Native's host preparation is in `prepare` (it runs whether or not
+   * Per environment, in stack order. Native's host preparation is in `host` (it runs whether or not
    * `native` is measured), so native's entry here has no commands of its own.
    */
   readonly environments: readonly EnvironmentPlan[];

@@ -120,7 +120,7 @@ export function plan(x: Experiment, probe: HostProbe): Plan {
     needsWarmup: (w) => WORKLOADS[w].warmup,
   });
   const facts = [factsCommand("host", native.facts, dir), ...environments.filter((e) => e.def.options.kind !== "native").map((e) => factsCommand(e.def.name, e.facts, dir))];
-  return { experiment: x, runId: run, resultsDir: dir, prepare: native.commands,
+  return { experiment: x, runId: run, resultsDir: dir, host: native,
     ...(image ? { dockerImage: image } : {}), ...(kinds.has("kvm") ? { guestImage: planGuestImage(x) } : {}),
     environments, facts, schedule, trials: planTrials(x, schedule, environments, run, dir) };
 }

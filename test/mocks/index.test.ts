@@ -51,7 +51,7 @@ describe("index.ts under mocks", () => {
 
   it("every command resource runs exactly the planner's commands, and all of them", () => {
     const planned = [
-      ...expected.prepare, ...imageCommands(expected), ...expected.environments.flatMap((e) => e.commands), ...expected.facts,
+      ...expected.host.commands, ...imageCommands(expected), ...expected.environments.flatMap((e) => e.commands), ...expected.facts,
     ].map((c) => c.create).concat(expected.trials.map((t) => t.command)).sort();
     const program = resourcesOfType(COMMAND).map((r) => r.inputs.create as string).sort();
     assert.deepEqual(program, planned);
@@ -106,7 +106,7 @@ describe("index.ts under mocks", () => {
 
   it("native: host preparation with the cgroup of the same CPU set and memory", () => {
     const host = resourcesOfType(COMMAND).filter((r) => r.name.startsWith("virtperf-dev-host-"));
-    assert.deepEqual(host.map((r) => r.inputs.create), expected.prepare.map((c) => c.create));
+    assert.deepEqual(host.map((r) => r.inputs.create), expected.host.commands.map((c) => c.create));
     const cgroup = byName(host, "virtperf-dev-host-native-cgroup").inputs.create as string;
     assert.match(cgroup, /0-1/);
     assert.match(cgroup, new RegExp(String(1024 * 2 ** 20)));

@@ -34,7 +34,7 @@ describe("plan", () => {
   });
 
   it("brings up host, Docker image and guest image before the environments", () => {
-    assert.ok(p.prepare.some((c) => c.role === "host-dirs"), p.prepare.map((c) => c.role).join(","));
+    assert.ok(p.host.commands.some((c) => c.role === "host-dirs"), p.host.commands.map((c) => c.role).join(","));
     const roles = imageCommands(p).map((c) => c.role);
     assert.ok(roles.includes("docker-image") && roles.includes("guest-image"), roles.join(","));
     assert.ok(roles.indexOf("docker-image") < roles.indexOf("guest-image"));
