@@ -120,7 +120,10 @@ export interface DockerEnvironmentArgs {
   readonly plan: DockerEnvironmentPlan;
   /** How the host is reached (for the volume directory command). Required. */
   readonly address: HostAddress;
-  /** The Docker provider of the host (`new docker.Provider(n, dockerProviderArgs(address))`). Default: the ambient one. */
+  /**
+   * The Docker provider of the host. Default: the ambient provider (local socket) for a local host; for
+   * an SSH host a child `${name}-provider` with `dockerProviderArgs(address)` (daemon over ssh://).
+   */
   readonly provider?: docker.Provider;
   /** The tools image tag as an Output of `DockerImage.tag`, so the container waits for the build. Default: the spec's image. */
   readonly image?: pulumi.Input<string>;
@@ -139,7 +142,10 @@ export class DockerEnvironment extends pulumi.ComponentResource {
   constructor(name: string, args: DockerEnvironmentArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("virtperf:stacks:DockerEnvironment", name, {}, opts);
     const spec = args.plan.container;
-    const providerOpt = args.provider ? { provider: args.provider } : {};
+    const provider = args.provider ?? (args.address.kind === "ssh"
+      ? new docker.Provider(`${name}-provider`, dockerProviderArgs(args.address), { parent: this })
+      : undefined);
+    const providerOpt = provider ? { provider } : {};
     let previous: local.Command | remote.Command | undefined;
     for (const child of commandArgs(args.plan.commands, args.address)) {
       previous = commandChild(name, child, args.address, previous, args.privateKey, { parent: this });

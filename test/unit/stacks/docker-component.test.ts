@@ -122,3 +122,18 @@ describe("dockerProviderArgs", () => {
     assert.deepEqual(remote.sshOpts, ["-i", "/k", "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "UserKnownHostsFile=/kh", "-o", "StrictHostKeyChecking=yes"]);
   });
 });
+
+describe("DockerEnvironment on an SSH host", () => {
+  it("creates its own provider for the daemon over ssh://", async () => {
+    await pulumi.runtime.setMocks(mocks, "virtperf", "mk", false);
+    const address = { kind: "ssh", host: "srv", user: "b", port: 2200, privateKeyFile: "/k", hostPublicKey: "ssh-ed25519 A" } as const;
+    const xs: Experiment = { ...x, stack: "rm", host: { ...x.host, address } };
+    const plan = planDocker(xs, env("docker"), 0, "virtperf/tools:abc");
+    const e = new DockerEnvironment("rm-docker", { plan, address, privateKey: "KEY" });
+    await settle([e.containerName, e.target]);
+    const provider = byName("rm-docker-provider");
+    assert.equal(provider.type, "pulumi:providers:docker");
+    assert.equal(provider.inputs.host, "ssh://b@srv:2200");
+    assert.deepEqual(JSON.parse(await promiseOf(e.target)), { kind: "docker", container: "virtperf-rm-docker", dockerHost: "ssh://b@srv:2200" });
+  });
+});
