@@ -54,8 +54,14 @@ start_libvirt() {
     wait_for libvirtd "$log_dir/libvirt/libvirtd.log" virsh -c qemu:///system version
   fi
   if ! virsh -c qemu:///system net-info default >/dev/null 2>&1; then
-    echo "services.sh: libvirt has no 'default' network; guests on it cannot start" >&2
-    return 1
+    # Debian ships the definition; a fresh libvirt may not have defined it yet.
+    local def=/usr/share/libvirt/networks/default.xml
+    if [ -r "$def" ] && virsh -c qemu:///system net-define "$def" >/dev/null; then
+      started+=(network-defined:default)
+    else
+      echo "services.sh: libvirt has no 'default' network and $def cannot define it; guests cannot start" >&2
+      return 1
+    fi
   fi
   if virsh -c qemu:///system net-info default | grep -Eq '^Active:\s+no'; then
     virsh -c qemu:///system net-start default >/dev/null
