@@ -192,6 +192,11 @@ function buildRow(ms: Measure, env: string, st: StackAcc, baseline: string | nul
   const ratio = ratioOfMedians(asc, nativeAsc);
   const test = mannWhitneyU(asc, nativeAsc);
   const tested = { p: test?.p ?? null, pMethod: test?.method ?? null };
+  // Below MIN_TRIALS on either side an interval (and so a verdict) would be noise: keep the point ratio only.
+  if (ratio.ok && (s.n < MIN_TRIALS || nativeAsc.length < MIN_TRIALS)) {
+    if (!warnings.includes("few-trials")) warnings.push("few-trials");
+    return { ...base, ...stats, ...tested, ratio: ratio.ratio, warnings };
+  }
   if (!ratio.ok) {
     if (ratio.reason === "non-positive") warnings.push("non-positive");
     else if (!warnings.includes("few-trials")) warnings.push("few-trials");
