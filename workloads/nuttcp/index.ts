@@ -1,0 +1,79 @@
+/**
+ * nuttcp: bulk TCP throughput between the client side and a `nuttcp -S` server in the environment,
+ * in both directions, one stream each, as the paper's nuttcp runs (10 s, nuttcp's default, per direction).
+ *
+ * Ports: ctx.ports[0] is nuttcp's control port (-P), ctx.ports[1] its data port (-p); both must be the
+ * same number inside and outside the environment (Docker publishes them 1:1). The data connection is
+ * opened by the client in both directions: plain transmit does so by default, and the receive run uses
+ * `-r -F` (flip), because without -F the server would connect back to the client, around the
+ * published port and NAT that are part of what is measured.
+ */
+import type { HostShape, MetricSpec, ProfileName, TrialContext, TrialSteps, Workload } from "../contract.ts";
+import { shq } from "../../lib/shell.ts";
+import { listeningCheck } from "./listening.ts";
+import { DIRECTIONS, labelOf, parseNuttcp, type Direction } from "./parse.ts";
+
+export type NuttcpParams = {
+  /** Seconds of transfer per direction (nuttcp -T). */
+  readonly durationS: number;
+};
+
+/**
+ * Profiles. One TCP stream, like the paper; nothing scales with the host shape: a single stream uses one
+ * CPU on each end, and bulk TCP needs no memory to speak of. `full` is the paper's 10 s per direction.
+ */
+function params(profile: ProfileName, _shape: HostShape): NuttcpParams {
+  switch (profile) {
+    case "smoke": return { durationS: 2 };
+    case "quick": return { durationS: 5 };
+    case "full": return { durationS: 10 };
+  }
+}
+
+/** One client-side nuttcp run; its -fparse line is labelled with the direction. */
+function transfer(direction: Direction, p: NuttcpParams, ctx: TrialContext, control: number, data: number): string {
+  const mode = direction === "client-to-server" ? ["-t"] : ["-r", "-F"];
+  return ["nuttcp", "-fparse", ...mode, "-I", labelOf(direction), "-T", p.durationS, "-P", control, "-p", data, ctx.serverHost]
+    .map(shq).join(" ");
+}
+
+function steps(p: NuttcpParams, ctx: TrialContext): TrialSteps {
+  const [control, data] = ctx.ports;
+  if (control === undefined || data === undefined) throw new Error("nuttcp needs two ports in the trial context (workload.ports = 2)");
+  return {
+    server: {
+      script: `exec nuttcp -S --nofork -P ${shq(control)} -p ${shq(data)}\n`,
+      readyCheck: listeningCheck(control, "tcp"),
+      readyTimeoutS: 30,
+    },
+    // Each transfer takes durationS plus connection set-up; a slow guest gets 30 s of slack each.
+    run: { on: "client", script: `${DIRECTIONS.map((d) => transfer(d, p, ctx, control, data)).join("\n")}\n`, timeoutS: 30 + DIRECTIONS.length * (p.durationS + 30) },
+  };
+}
+
+const metrics: readonly MetricSpec[] = [
+  { name: "throughput", unit: "Gbit/s", better: "higher", description: "TCP goodput of one stream (10^9 bit/s), as nuttcp reports it" },
+  { name: "retransmits", unit: "segments", better: "lower", description: "TCP retransmissions during the transfer (sender side)" },
+];
+
+export const workload: Workload<NuttcpParams> = {
+  name: "nuttcp",
+  title: "bulk TCP throughput, both directions",
+  paper: "nuttcp bulk TCP over 10 Gbit Ethernet between the system and a second machine, client to server and server to client (Mbit/s)",
+  group: "network",
+  packages: ["nuttcp"],
+  clientPackages: ["nuttcp"],
+  tool: { name: "nuttcp", versionCommand: "nuttcp -V", on: "client" },
+  requires: [
+    { command: "nuttcp", package: "nuttcp", on: "env" },
+    { command: "nuttcp", package: "nuttcp", on: "client" },
+    { command: "grep", package: "grep", on: "env" },
+  ],
+  ports: 2,
+  warmup: false,
+  metrics,
+  cases: [...DIRECTIONS],
+  params,
+  steps,
+  parse: (raw, p) => parseNuttcp(raw, p),
+};
