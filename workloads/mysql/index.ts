@@ -87,6 +87,7 @@ export const workload: Workload<MysqlParams> = {
     { command: "mariadbd", package: "mariadb-server", on: "env" },
     { command: "mariadb-install-db", package: "mariadb-server", on: "env" },
     { command: "mariadb", package: "mariadb-client", on: "env" },
+    { command: "timeout", package: "coreutils", on: "env" },
     { command: "sysbench", package: "sysbench", on: "client" },
     { command: "mariadb", package: "mariadb-client", on: "client" },
   ],

@@ -72,8 +72,9 @@ export function serverScript(p: Paths, port: number, o: ServerOptions): string {
  * systemd's mariadb.socket) does not pass.
  */
 export function readyCheck(p: Paths, port: number): string {
-  return `test "$(mariadb --no-defaults --protocol=TCP -h 127.0.0.1 -P ${shq(port)} -u ${shq(DB_USER)} -p${shq(DB_PASSWORD)} \\
-  -N -B -e 'SELECT @@datadir')" = ${shq(`${p.datadir}/`)}`;
+  // Bounded: a port held by something that accepts but never answers would hang the client for minutes.
+  return `test "$(timeout 10 mariadb --no-defaults --connect-timeout=5 --protocol=TCP -h 127.0.0.1 -P ${shq(port)} \\
+  -u ${shq(DB_USER)} -p${shq(DB_PASSWORD)} -N -B -e 'SELECT @@datadir')" = ${shq(`${p.datadir}/`)}`;
 }
 
 /** sysbench's connection and table options, shared by prepare and run. */
@@ -87,7 +88,7 @@ function sysbenchCommon(ctx: TrialContext, tableSize: number, tables: number): s
 
 /** Client side: the database, then the table load (untimed). */
 export function prepareScript(ctx: TrialContext, tableSize: number, tables: number): string {
-  return `mariadb --no-defaults --protocol=TCP -h ${shq(ctx.serverHost)} -P ${shq(ctx.ports[0]!)} -u ${shq(DB_USER)} -p${shq(DB_PASSWORD)} \\
+  return `mariadb --no-defaults --connect-timeout=30 --protocol=TCP -h ${shq(ctx.serverHost)} -P ${shq(ctx.ports[0]!)} -u ${shq(DB_USER)} -p${shq(DB_PASSWORD)} \\
   -e ${shq(`DROP DATABASE IF EXISTS ${DB_NAME}; CREATE DATABASE ${DB_NAME}`)}
 sysbench ${sysbenchCommon(ctx, tableSize, tables)} prepare
 `;

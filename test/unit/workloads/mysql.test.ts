@@ -107,6 +107,9 @@ describe("mysql params and steps", () => {
       assert.match(s.server!.script, /--port=40001 --bind-address=0\.0\.0\.0 --socket=\/tmp\/vp-work\/mysqld\.sock/);
       assert.match(s.run.script, /--mysql-host=192\.168\.122\.5 --mysql-port=40001/);
       assert.match(s.cleanup!.script, /rm -rf \/var\/lib\/virtperf\/data\/mariadb/);
+      // The ready check really queries, is bounded in time, and accepts only our datadir's answer.
+      assert.match(s.server!.readyCheck, /^test "\$\(timeout \d+ mariadb .*SELECT @@datadir/s);
+      assert.match(s.server!.readyCheck, /= \/var\/lib\/virtperf\/data\/mariadb\/$/);
     });
   }
 });
