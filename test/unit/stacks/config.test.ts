@@ -82,3 +82,28 @@ describe("cpusets and config maps", () => {
       { repetitions: 3, environments: ["native"], cpuset: "0-1" });
   });
 });
+
+describe("stack files", () => {
+  // Each file against a host like the one it describes: the dev stack here, the examples on their hardware.
+  const files: [string, { cpus: number[]; memoryMiB: number }, number][] = [
+    ["Pulumi.dev.yaml", twoCpus, 7],
+    ["stacks/examples/Pulumi.two-socket.yaml", { cpus: Array.from({ length: 32 }, (_, i) => i), memoryMiB: 262144 }, 7],
+    ["stacks/examples/Pulumi.cloud-vm.yaml", { cpus: [0, 1, 2, 3], memoryMiB: 16384 }, 5],
+  ];
+  for (const [file, hostOf, envs] of files) {
+    it(`${file} is a valid stack`, async () => {
+      const { readFileSync } = await import("node:fs");
+      const { parse } = await import("yaml");
+      const doc = parse(readFileSync(new URL(`../../../${file}`, import.meta.url), "utf8")) as { config: Record<string, unknown> };
+      const x = parseExperiment(namespaceKeys(doc.config), "s", hostOf);
+      assert.equal(x.environments.length, envs);
+    });
+  }
+  it("the cloud VM example has no KVM guest", async () => {
+    const { readFileSync } = await import("node:fs");
+    const { parse } = await import("yaml");
+    const doc = parse(readFileSync(new URL("../../../stacks/examples/Pulumi.cloud-vm.yaml", import.meta.url), "utf8")) as { config: Record<string, unknown> };
+    const x = parseExperiment(namespaceKeys(doc.config), "s", { cpus: [0, 1, 2, 3], memoryMiB: 16384 });
+    assert.ok(x.environments.every((e) => e.options.kind !== "kvm"));
+  });
+});
