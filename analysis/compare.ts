@@ -90,6 +90,8 @@ export function workloadOrder(a: string, b: string): number {
 interface Measure {
   /** Order of first appearance: the workload's own case order. */
   seq: number;
+  /** file:line of the first record with this measure. */
+  at: string;
   stack: string; profile: string; workload: string; case: string; params: Params; metric: string; unit: string; better: Better;
   values: Map<string, number[]>;
   accel: Map<string, Set<string>>;
@@ -102,22 +104,26 @@ interface StackAcc {
   failedBy: Map<string, number>;
 }
 
-/** Checks one unit and one direction per (workload, case, metric) across every input. */
-function checkUnit(seen: Map<string, { unit: string; better: Better; at: string }>, key: string, m: { name: string; unit: string; better: Better }, where: LocatedRecord, kase: string, workload: string): void {
-  const first = seen.get(key);
-  if (!first) {
-    seen.set(key, { unit: m.unit, better: m.better, at: `${where.file}:${where.line}` });
-  } else if (first.unit !== m.unit || first.better !== m.better) {
-    const what = first.unit !== m.unit ? `unit "${m.unit}"` : `direction "${m.better}"`;
-    const had = first.unit !== m.unit ? `"${first.unit}"` : `"${first.better}"`;
-    throw new RecordError(`${where.file}:${where.line}: metric "${m.name}" of ${workload}/${kase} has ${what} but ${had} at ${first.at}; one metric must have one unit and direction in every record`);
+function unitConflict(at: string, metric: string, workload: string, kase: string, unit: string, better: Better, first: { unit: string; better: Better; at: string }): RecordError {
+  const what = first.unit !== unit ? `unit "${unit}"` : `direction "${better}"`;
+  const had = first.unit !== unit ? `"${first.unit}"` : `"${first.better}"`;
+  return new RecordError(`${at}: metric "${metric}" of ${workload}/${kase} has ${what} but ${had} at ${first.at}; one metric must have one unit and direction in every record`);
+}
+
+/** One unit and direction per (workload, case, metric) across stacks too (within a measure it is checked per value). */
+function checkUnitsAcrossStacks(measures: Map<string, Measure>): void {
+  const first = new Map<string, Measure>();
+  for (const ms of measures.values()) {
+    const k = ms.workload + SEP + ms.case + SEP + ms.metric;
+    const f = first.get(k);
+    if (!f) first.set(k, ms);
+    else if (f.unit !== ms.unit || f.better !== ms.better) throw unitConflict(ms.at, ms.metric, ms.workload, ms.case, ms.unit, ms.better, f);
   }
 }
 
 function accumulate(records: readonly LocatedRecord[]): { measures: Map<string, Measure>; stacks: Map<string, StackAcc> } {
   const measures = new Map<string, Measure>();
   const stacks = new Map<string, StackAcc>();
-  const units = new Map<string, { unit: string; better: Better; at: string }>();
   for (const located of records) {
     const r = located.record;
     const sk = r.stack + SEP + r.profile;
@@ -134,13 +140,14 @@ function accumulate(records: readonly LocatedRecord[]): { measures: Map<string, 
       continue;
     }
     st.ok++;
+    const wk = sk + SEP + r.workload;
     for (const c of r.cases) {
+      const ck = wk + SEP + c.case;
       for (const m of c.metrics) {
-        const mk = r.workload + SEP + c.case + SEP + m.name;
-        checkUnit(units, mk, m, located, c.case, r.workload);
-        const key = sk + SEP + mk;
+        const key = ck + SEP + m.name;
         let ms = measures.get(key);
-        if (!ms) measures.set(key, (ms = { seq: measures.size, stack: r.stack, profile: r.profile, workload: r.workload, case: c.case, params: c.params, metric: m.name, unit: m.unit, better: m.better, values: new Map(), accel: new Map() }));
+        if (!ms) measures.set(key, (ms = { seq: measures.size, at: `${located.file}:${located.line}`, stack: r.stack, profile: r.profile, workload: r.workload, case: c.case, params: c.params, metric: m.name, unit: m.unit, better: m.better, values: new Map(), accel: new Map() }));
+        else if (ms.unit !== m.unit || ms.better !== m.better) throw unitConflict(`${located.file}:${located.line}`, m.name, r.workload, c.case, m.unit, m.better, ms);
         let vs = ms.values.get(r.environment);
         if (!vs) { ms.values.set(r.environment, (vs = [])); ms.accel.set(r.environment, new Set()); }
         vs.push(m.value);
@@ -148,6 +155,7 @@ function accumulate(records: readonly LocatedRecord[]): { measures: Map<string, 
       }
     }
   }
+  checkUnitsAcrossStacks(measures);
   return { measures, stacks };
 }
 

@@ -123,14 +123,30 @@ function sectionDifferences(environments: readonly string[], records: readonly L
   return differingAspects(byEnv).map((d) => ({ label: ASPECT_LABELS[d.key], values: [...d.values] }));
 }
 
+/** Items grouped by stack, profile and section, in one pass (the 100,000-record report needs it). */
+function bySection<T>(items: readonly T[], key: (t: T) => [string, string, string]): Map<string, T[]> {
+  const sectionOf = new Map(SECTIONS.flatMap((d) => d.workloads.map((w) => [w, d.key] as const)));
+  const out = new Map<string, T[]>();
+  for (const t of items) {
+    const [stack, profile, workload] = key(t);
+    const k = `${stack}\u0000${profile}\u0000${sectionOf.get(workload)}`;
+    const list = out.get(k);
+    if (list) list.push(t); else out.set(k, [t]);
+  }
+  return out;
+}
+
 function buildSections(comparison: Comparison, inputs: LoadedInputs): Section[] {
   const out: Section[] = [];
+  const rowsBy = bySection(comparison.rows, (r) => [r.stack, r.profile, r.workload]);
+  const recordsBy = bySection(inputs.records, (r) => [r.record.stack, r.record.profile, r.record.workload]);
   for (const st of comparison.stacks) {
     for (const def of SECTIONS) {
-      const rows = comparison.rows.filter((r) => r.stack === st.stack && r.profile === st.profile && def.workloads.includes(r.workload));
+      const k = `${st.stack}\u0000${st.profile}\u0000${def.key}`;
+      const rows = rowsBy.get(k) ?? [];
       const failedHere = st.failures.some((f) => def.workloads.includes(f.workload));
       if (rows.length === 0 && !failedHere) continue;
-      const records = inputs.records.filter((r) => r.record.stack === st.stack && r.record.profile === st.profile && def.workloads.includes(r.record.workload));
+      const records = recordsBy.get(k) ?? [];
       const environments = st.environments;
       const tcg = [...new Set(records.filter((r) => r.record.acceleration === "tcg").map((r) => r.record.environment))].sort(environmentOrder);
       const notes = def.workloads.map((w) => REFERENCE_NOTES[w as keyof typeof REFERENCE_NOTES]).filter((n): n is string => !!n);

@@ -2,7 +2,7 @@
  * `virtperf report [PATH...] [--stack NAME] --out DIR`: reads result folders, trials.jsonl files or
  * saved `pulumi stack output --json`, and writes summary.json, report.md, results.csv and report.html.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { ConfigError } from "../lib/errors.ts";
@@ -39,7 +39,12 @@ export function writeReport(inputs: readonly string[], options: ReportOptions): 
   };
   writeFileSync(files.summary, renderSummary(model));
   writeFileSync(files.markdown, renderMarkdown(model));
-  writeFileSync(files.csv, renderCsv(loaded.records));
+  const fd = openSync(files.csv, "w");
+  try {
+    renderCsv(loaded.records, (chunk) => writeSync(fd, chunk));
+  } finally {
+    closeSync(fd);
+  }
   writeFileSync(files.html, renderHtml(model));
   return { files, model };
 }

@@ -44,17 +44,24 @@ function curveChart(curve: Curve): string {
   return lineChart({ title: `${curve.workload} ${curve.series}: ${curve.metric} against ${curve.xName} (median, 95 % CI)`, xLabel: curve.xName, yLabel: `${curve.metric} (${curve.unit}, ${directionText(curve.better)})`, logX: true }, series);
 }
 
-/** Percentile of a latency metric name: clat_p99 -> 99, clat_p99_9 / clat_p99.9 -> 99.9. */
+/** Percentile of a latency metric name: clat_p99 -> 99, clat_p99_9 / clat_p99.9 -> 99.9, read_clat_p50 -> 50. */
 export function percentileOf(metric: string): number | undefined {
-  const m = metric.match(/^c?lat(?:ency)?_p(\d+)(?:[._](\d+))?$/);
+  const m = metric.match(/^(?:read_|write_)?c?lat(?:ency)?_p(\d+)(?:[._](\d+))?$/);
   return m ? Number(m[2] ? `${m[1]}.${m[2]}` : m[1]) : undefined;
+}
+
+/** "read" / "write" for a mixed case's per-direction metric, "" otherwise. */
+function directionOf(metric: string): string {
+  return metric.match(/^(read|write)_/)?.[1] ?? "";
 }
 
 function fioLatencyCharts(section: Section): string {
   const byCase = new Map<string, Row[]>();
   for (const m of section.measures) {
     if (m.workload !== "fio" || percentileOf(m.metric) === undefined) continue;
-    byCase.set(m.case, [...(byCase.get(m.case) ?? []), ...m.rows]);
+    // A mixed case has read and write percentiles: one chart per direction, never one line through both.
+    const key = `${m.case}${directionOf(m.metric) ? ` ${directionOf(m.metric)}` : ""}`;
+    byCase.set(key, [...(byCase.get(key) ?? []), ...m.rows]);
   }
   return [...byCase].map(([kase, rows]) => {
     const pcts = [...new Set(rows.map((r) => percentileOf(r.metric)!))].sort((a, b) => a - b);

@@ -52,7 +52,7 @@ describe("report.html in headless Chromium", { skip: existsSync(CHROMIUM) ? fals
       const lines = [...svg.querySelectorAll("polyline")].map((p) => (p as SVGPolylineElement).getBBox());
       return { title: svg.getAttribute("aria-label") ?? "", width: box.width, height: box.height, lines: lines.length, tallest: Math.max(0, ...lines.map((b) => b.height)) };
     }));
-    for (const prefix of ["redis get: requests", "redis set: requests", "mysql oltp_read_only: tps", "fio seq-read: completion latency"]) {
+    for (const prefix of ["redis get: rps", "redis set: rps", "mysql oltp_read_only: tps", "fio seq-read: completion latency"]) {
       const c = charts.find((x) => x.title.startsWith(prefix));
       assert.ok(c, `chart "${prefix}" among ${charts.map((x) => x.title).join(" / ")}`);
       assert.ok(c.width > 400 && c.height > 200, `${prefix} size ${c.width}x${c.height}`);

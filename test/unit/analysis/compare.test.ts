@@ -15,7 +15,7 @@ const TRUTH = [
 
 function cases(tput: number, lat: number): CaseDraw[] {
   return [{ case: "get-c10", params: { op: "get", clients: 10 }, metrics: [
-    { name: "requests", unit: "requests/s", better: "higher", median: tput, sigma: 0.02 },
+    { name: "rps", unit: "requests/s", better: "higher", median: tput, sigma: 0.02 },
     { name: "latency_p50", unit: "ms", better: "lower", median: lat, sigma: 0.02 },
   ] }];
 }
@@ -41,10 +41,10 @@ const find = (rows: Row[], env: string, metric: string) => rows.find((r) => r.en
 describe("compare: verdicts on known distributions", () => {
   const rows = build(12, 1);
   const expected = [
-    { env: "native", metric: "requests", verdict: "baseline", ratio: 1 },
-    { env: "docker", metric: "requests", verdict: "indistinguishable", ratio: 1 },
-    { env: "docker-host", metric: "requests", verdict: "faster", ratio: 1.15 },
-    { env: "kvm", metric: "requests", verdict: "slower", ratio: 0.8 },
+    { env: "native", metric: "rps", verdict: "baseline", ratio: 1 },
+    { env: "docker", metric: "rps", verdict: "indistinguishable", ratio: 1 },
+    { env: "docker-host", metric: "rps", verdict: "faster", ratio: 1.15 },
+    { env: "kvm", metric: "rps", verdict: "slower", ratio: 0.8 },
     // Lower is better: a larger latency ratio is "slower", a smaller one "faster".
     { env: "docker", metric: "latency_p50", verdict: "indistinguishable", ratio: 1 },
     { env: "docker-host", metric: "latency_p50", verdict: "faster", ratio: 42 / 50 },
@@ -62,8 +62,8 @@ describe("compare: verdicts on known distributions", () => {
     });
   }
   it("ratio is the environment's median over native's", () => {
-    const k = find(rows, "kvm", "requests");
-    const n = find(rows, "native", "requests");
+    const k = find(rows, "kvm", "rps");
+    const n = find(rows, "native", "rps");
     assert.equal(k.ratio, k.median! / n.median!);
   });
 });
@@ -71,15 +71,15 @@ describe("compare: verdicts on known distributions", () => {
 describe("compare: partial data", () => {
   it("failed and warm-up trials stay out of the statistics; failures are counted and flagged", () => {
     const rows = build(6, 2, (rep, s) => (s.environment === "kvm" && rep <= 2 ? { ...s, status: "failed" } : s.environment === "docker" && rep === 1 ? { ...s, warmup: true } : s));
-    const kvm = find(rows, "kvm", "requests");
+    const kvm = find(rows, "kvm", "rps");
     assert.equal(kvm.n, 4);
     assert.equal(kvm.failed, 2);
     assert.ok(kvm.warnings.includes("failed-trials"));
-    assert.equal(find(rows, "docker", "requests").n, 5);
+    assert.equal(find(rows, "docker", "rps").n, 5);
   });
   it("an environment whose trials all failed is a marked gap, never a zero", () => {
     const rows = build(5, 3, (_rep, s) => (s.environment === "kvm" ? { ...s, status: "failed" } : s));
-    const kvm = find(rows, "kvm", "requests");
+    const kvm = find(rows, "kvm", "rps");
     assert.equal(kvm.median, null);
     assert.equal(kvm.ratio, null);
     assert.equal(kvm.verdict, null);
@@ -87,7 +87,7 @@ describe("compare: partial data", () => {
   });
   it("no native: cells keep their statistics but get no ratio", () => {
     const rows = build(5, 4, (_rep, s) => (s.environment === "native" ? { ...s, status: "failed" } : s));
-    const kvm = find(rows, "kvm", "requests");
+    const kvm = find(rows, "kvm", "rps");
     assert.notEqual(kvm.median, null);
     assert.equal(kvm.ratio, null);
     assert.ok(kvm.warnings.includes("no-baseline"));
@@ -98,13 +98,13 @@ describe("compare: partial data", () => {
       assert.equal(r.acceleration, "tcg");
       assert.ok(r.warnings.includes("tcg-guest"));
     }
-    assert.ok(!find(rows, "native", "requests").warnings.includes("tcg-guest"));
+    assert.ok(!find(rows, "native", "rps").warnings.includes("tcg-guest"));
   });
   it("two trials: the point ratio, no interval, no verdict, a few-trials warning", () => {
     const rows = build(2, 6);
-    const kvm = find(rows, "kvm", "requests");
+    const kvm = find(rows, "kvm", "rps");
     assert.equal(kvm.n, 2);
-    assert.equal(kvm.ratio, kvm.median! / find(rows, "native", "requests").median!);
+    assert.equal(kvm.ratio, kvm.median! / find(rows, "native", "rps").median!);
     assert.equal(kvm.ratioLow, null);
     assert.equal(kvm.verdict, null);
     assert.ok(kvm.warnings.includes("few-trials"));
