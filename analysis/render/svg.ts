@@ -30,7 +30,7 @@ const f = (v: number) => v.toFixed(1);
 
 /** Horizontal bars of ratio to native on a log axis centred on 1. */
 export function ratioChart(title: string, bars: readonly RatioBar[]): string {
-  const rowH = 22, left = 300, plotW = 360, textW = 330, top = 34, bottom = 30;
+  const rowH = 22, left = 340, plotW = 360, textW = 330, top = 34, bottom = 30;
   const width = left + plotW + textW;
   const height = top + bars.length * rowH + bottom;
   const values = bars.flatMap((b) => [b.ratio, b.low, b.high, b.reference]).filter((v): v is number => v !== null && v > 0);
@@ -47,7 +47,9 @@ export function ratioChart(title: string, bars: readonly RatioBar[]): string {
   bars.forEach((b, i) => {
     const y = top + i * rowH;
     const mid = y + rowH / 2;
-    parts.push(`<text x="${left - 8}" y="${mid + 4}" text-anchor="end" class="lbl">${esc(b.label)}</text>`);
+    // Long labels are cut to fit the margin; the full text is in the bar's tooltip and the table.
+    const label = b.label.length > 50 ? `${b.label.slice(0, 24)}…${b.label.slice(-25)}` : b.label;
+    parts.push(`<text x="${left - 8}" y="${mid + 4}" text-anchor="end" class="lbl"><title>${esc(b.label)}</title>${esc(label)}</text>`);
     if (b.ratio !== null && b.ratio > 0) {
       const x0 = Math.min(x(1), x(b.ratio));
       const w = Math.max(1, Math.abs(x(b.ratio) - x(1)));
