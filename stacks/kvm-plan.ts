@@ -137,6 +137,9 @@ export function domainCommand(spec: DomainSpec, img: GuestImage, timeoutS = KVM_
   const kvmCheck = spec.type === "kvm"
     ? `[ -r /dev/kvm ] && [ -w /dev/kvm ] || { echo "domain $dom needs KVM but /dev/kvm is missing or not read-write here; use virtperf:acceleration tcg" >&2; exit 1; }\n`
     : "";
+  const hugepagesHint = spec.options.hugepages
+    ? " (hugepages: libvirtd looks for a mounted hugetlbfs only when it starts; mount it, then restart libvirtd)"
+    : "";
   return {
     role: "domain", on: "host", triggers: [shortHash(xml), img.hash],
     create: `set -euo pipefail
@@ -146,15 +149,22 @@ ${xml}VIRTPERF_DOMAIN_XML
 virt-xml-validate ${xmlFile} domain
 # A leftover of an interrupted run has our name: it is ours, replace it.
 if virsh dominfo "$dom" >/dev/null 2>&1; then virsh destroy "$dom" >/dev/null 2>&1 || true; virsh undefine "$dom" >/dev/null; fi
-virsh net-info ${shq(spec.network)} | grep -Eq '^Active:\\s+yes' || virsh net-start ${shq(spec.network)}
+virsh net-info ${shq(spec.network)} | grep -E '^Active:\\s+yes' >/dev/null || virsh net-start ${shq(spec.network)}
 virsh define ${xmlFile} >/dev/null
+# A failed create leaves nothing defined (Pulumi never runs the delete of a resource it did not create).
+undo() { virsh destroy "$dom" >/dev/null 2>&1 || true; virsh undefine "$dom" >/dev/null 2>&1 || true; }
 started=$SECONDS
-virsh start "$dom" >/dev/null
+if ! err=$(virsh start "$dom" 2>&1 >/dev/null); then
+  undo
+  echo "virsh start $dom failed: $err${hugepagesHint}" >&2
+  exit 1
+fi
 until addr=$(guest_address); do
   state=$(virsh domstate "$dom" 2>/dev/null || echo missing)
   if [ "$state" != running ] || ((SECONDS - started >= ${timeoutS})); then
     echo "guest $dom did not answer SSH within ${timeoutS}s (state: $state, addresses tried: $(guest_candidates | tr '\\n' ' ')); console tail:" >&2
     tail -n 30 ${log} >&2 2>/dev/null || true
+    undo
     exit 1
   fi
   sleep 2
@@ -182,8 +192,8 @@ addr=$(guest_address) || { echo "guest $dom does not answer SSH" >&2; exit 1; }
 inside=$(ssh_guest "$addr" 'uname -r; nproc; awk "/^MemTotal:/{print \\$2}" /proc/meminfo; grep -m1 "model name" /proc/cpuinfo | cut -d: -f2-' </dev/null)
 jq -n --arg domain "$dom" --arg address "$addr" --arg xml "$xml" --arg kernel "$(sed -n 1p <<<"$inside")" \\
   --argjson vcpus "$(sed -n 2p <<<"$inside")" --argjson memKiB "$(sed -n 3p <<<"$inside")" --arg cpuModel "$(sed -n 4p <<<"$inside" | sed 's/^ *//')" \\
-  --arg acceleration ${spec.type === "kvm" ? "kvm" : "tcg"} --arg label ${shq(accelerationLabel(spec.type))} --arg domainType ${spec.type} \\
-  '{kind:"kvm", domain:$domain, address:$address, acceleration:$acceleration, accelerationLabel:$label, domainType:$domainType,
+  --arg acceleration ${spec.type === "kvm" ? "kvm" : "tcg"} --arg accelLabel ${shq(accelerationLabel(spec.type))} --arg domainType ${spec.type} \\
+  '{kind:"kvm", domain:$domain, address:$address, acceleration:$acceleration, accelerationLabel:$accelLabel, domainType:$domainType,
     guestKernel:$kernel, guestVcpus:$vcpus, guestMemTotalKiB:$memKiB, guestCpuModel:$cpuModel, domainXml:$xml}'
 `;
 }
