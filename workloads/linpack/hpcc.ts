@@ -107,7 +107,9 @@ export function inputFileScript(hp: HpccParams): string {
  *   (hpcc then prints "Read -1, expected ..., errno = 1" and runs several times slower);
  * - --allow-run-as-root: containers and guests run as root; --oversubscribe: Open MPI counts cores as
  *   slots, an environment's CPU count may count hardware threads;
- * - session files under the work directory, so nothing is left in /tmp if the run is killed.
+ * - session files under the work directory, so nothing is left in /tmp if the run is killed;
+ * - stdin from /dev/null: mpirun forwards its stdin to rank 0, and the runner feeds this very script
+ *   on stdin (`bash -s`), so mpirun would swallow the lines after it.
  */
 export function runScript(hp: HpccParams): string {
   return `${inputFileScript(hp)}
@@ -115,7 +117,7 @@ rm -f hpccoutf.txt
 export OMPI_MCA_btl=self,vader OMPI_MCA_btl_vader_single_copy_mechanism=none
 export OMPI_MCA_orte_tmpdir_base="$PWD" OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 status=0
-mpirun --allow-run-as-root --oversubscribe -np ${shq(hp.p * hp.q)} hpcc || status=$?
+mpirun --allow-run-as-root --oversubscribe -np ${shq(hp.p * hp.q)} hpcc < /dev/null || status=$?
 [ -f hpccoutf.txt ] && cat hpccoutf.txt
 exit "$status"
 `;

@@ -109,6 +109,8 @@ describe("linpack steps", () => {
       assert.match(steps.run.script, new RegExp(`-np ${p.p * p.q} hpcc`));
       assert.match(steps.run.script, new RegExp(`6s/\\^\\[0-9\\]\\*/${p.n}/`));
       assert.match(steps.run.script, /cat hpccoutf.txt/);
+      // The runner feeds the script on stdin; mpirun would forward (swallow) the rest of it.
+      assert.match(steps.run.script, /hpcc < \/dev\/null/);
     });
   }
 });
