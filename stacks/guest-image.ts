@@ -136,7 +136,9 @@ export function planGuestImage(x: Pick<Experiment, "host" | "debianSuite" | "gue
     `KERNEL=${shq(img.kernel!)}`, `INITRD=${shq(img.initrd!)}`, `KEY=${shq(img.identityFile)}`,
     `HOSTNAME_=${shq(GUEST_HOSTNAME)}`, `DISK_GIB=${GUEST_DISK_GIB}`,
   ];
-  return { role: "guest-image", on: "host", triggers: [img.hash], create: `${vars.join("\n")}\n${buildScriptBody()}` };
+  // One build per image at a time: a second caller waits, then finds it cached. Outside the hashed body.
+  const lock = `mkdir -p "$(dirname "$OUT")"\nexec 9>"$OUT.lock"\nflock 9`;
+  return { role: "guest-image", on: "host", triggers: [img.hash], create: `${vars.join("\n")}\n${lock}\n${buildScriptBody()}` };
 }
 
 function userImageCheck(img: GuestImage): string {

@@ -88,7 +88,7 @@ describe("guest image", () => {
   it("build command: mmdebstrap with the packages, mkfs.ext4 -d, the root key", () => {
     const c = planGuestImage(x);
     assert.ok(c.create.includes(`PACKAGES=${guestPackages().join(",")}`));
-    for (const w of ["mmdebstrap", "mkfs.ext4", "authorized_keys", "mariadb.socket", "iface eth0 inet dhcp"]) assert.ok(c.create.includes(w), w);
+    for (const w of ["flock", "mmdebstrap", "mkfs.ext4", "authorized_keys", "mariadb.socket", "iface eth0 inet dhcp"]) assert.ok(c.create.includes(w), w);
     assert.equal(c.delete, undefined, "the image is a cache, kept on destroy");
   });
   it("a user image is used as given, booted from disk", () => {
