@@ -35,9 +35,14 @@ function params(profile: ProfileName, _shape: HostShape): RrParams {
 /** The server's list of sockets (sockperf -f): TCP and UDP on one port number, on every address. */
 const FEED_FILE = "sockperf-servers.txt";
 
+/**
+ * --uc-reuseaddr (SO_REUSEADDR): with fixed ports (Docker, guests) the trial before may have left
+ * connections on this port in TIME_WAIT, and sockperf, unlike nuttcp and redis, does not set the option
+ * by default: its bind failed with "Address already in use" right after a nuttcp trial (checked in Docker).
+ */
 function serverScript(port: number): string {
   return `printf '%s\\n' ${shq(`T:0.0.0.0:${port}`)} ${shq(`U:0.0.0.0:${port}`)} > ${FEED_FILE}
-exec sockperf server -f ${FEED_FILE}
+exec sockperf server -f ${FEED_FILE} --uc-reuseaddr
 `;
 }
 

@@ -82,6 +82,7 @@ describe("rr params and steps", () => {
       }
       assert.equal(s.run.on, "client");
       assert.match(s.server!.script, /T:0\.0\.0\.0:21002 U:0\.0\.0\.0:21002 >/);
+      assert.match(s.server!.script, /^exec sockperf server -f sockperf-servers\.txt --uc-reuseaddr$/m);
       assert.match(s.server!.readyCheck, /:520A .* \/proc\/net\/tcp .*:520A .* \/proc\/net\/udp /);
       for (const [proto, flag] of [["tcp", " --tcp"], ["udp", ""]] as const) {
         assert.match(s.run.script, new RegExp(`^echo '# virtperf rr case=${proto}'\\nsockperf ping-pong -i 192\\.168\\.122\\.5 -p 21002${flag} -m 100 -t ${p.durationS} --full-rtt$`, "m"));
