@@ -38,7 +38,8 @@ export const HPCC_REQUIRES = [
 export const HPCC_TOOL = {
   name: "hpcc",
   versionCommand:
-    `echo "hpcc $(dpkg-query -W -f='\${Version}' hpcc) $(mpirun --version 2>/dev/null | head -n1) blas=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || echo unknown)"`,
+    `echo "hpcc $(dpkg-query -W -f='\${Version}' hpcc) $(mpirun --version 2>/dev/null | head -n1)` +
+    ` blas=$(readlink -f "$(ldconfig -p 2>/dev/null | awk '/libblas\\.so\\.3 /{print $NF; exit}')" || echo unknown)"`,
   on: "env",
 } as const;
 

@@ -22,7 +22,7 @@ export function parseStream(raw: RawRun, hp: HpccParams): Case[] {
   const values = summary(output);
   const params = { ...caseParams(hp, values, output), vectorSize: positive(values, "STREAM_VectorSize", output) };
   const procs = params.procs;
-  // hpcc's GB/s are 10^9 B/s already (its STREAM prints "1 GB = 10^9 B" semantics, as the original STREAM).
+  // hpcc's STREAM rates are already GB/s = 10^9 B/s (1e-9 * bytes / seconds, as the original STREAM).
   const kernels = (prefix: string, factor: number): Metric[] =>
     STREAM_KERNELS.map((k) => ({
       name: k, value: positive(values, `${prefix}_${SUMMARY_KEY[k]}`, output) * factor, unit: "GB/s", better: "higher" as const,
