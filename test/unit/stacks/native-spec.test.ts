@@ -93,3 +93,32 @@ describe("BASH_JSON_STRING", () => {
     });
   }
 });
+
+describe("native preparation for real: the cgroup, the wrapper and what native really got", () => {
+  it("creates the group, the wrapper lands in it, facts report it, delete removes it", async () => {
+    const { mkdtemp, rm } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const scratch = await mkdtemp(join(tmpdir(), "virtperf-native-citest-"));
+    const first = execFileSync("bash", ["-c", "taskset -cp $$ | sed 's/.*: //'"], { encoding: "utf8" }).trim().split(/[,-]/)[0]!;
+    const x = experiment({ stack: "citest", host: { ...experiment().host, cpuset: first, memoryMiB: 768, scratchDir: scratch, ioDir: join(scratch, "io") } });
+    const p = planNative(x, native, []);
+    try {
+      for (const c of p.commands) execFileSync("bash", ["-c", c.create], { encoding: "utf8" });
+      const facts = JSON.parse(execFileSync("bash", ["-c", p.facts], { encoding: "utf8" }));
+      assert.ok(["cgroup2", "cgroup1", "taskset"].includes(facts.limits.mode), `mode ${facts.limits.mode}`);
+      assert.equal(facts.limits.probe.cpusAllowed, first);
+      if (facts.limits.mode === "taskset") {
+        assert.match(facts.limits.note, /NO memory limit/);
+      } else {
+        assert.equal(facts.limits.probe.memoryLimit, String(768 * 2 ** 20));
+        assert.match(facts.limits.probe.cgroups, /virtperf-citest-native/);
+      }
+    } finally {
+      for (const c of [...p.commands].reverse()) if (c.delete) execFileSync("bash", ["-c", c.delete], { encoding: "utf8" });
+      await rm(scratch, { recursive: true, force: true });
+    }
+    const left = execFileSync("bash", ["-c", "find /sys/fs/cgroup -maxdepth 4 -name 'virtperf-citest-native' 2>/dev/null || true"], { encoding: "utf8" });
+    assert.equal(left.trim(), "", "cgroup left behind");
+  });
+});
