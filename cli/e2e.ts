@@ -78,7 +78,9 @@ async function bringUp(steps: readonly Step[], log: string): Promise<void> {
       console.log(`FAILED (exit ${r.code})`);
       throw new ProvisionError(`${s.label} failed with exit code ${r.code}`, { detail: tail(r.output, 30) });
     }
-    console.log(`ok ${took.toFixed(1)}s`);
+    // A facts script that fails does not stop the run (trials do not need it), but it must be seen.
+    const factsFailed = s.phase === "facts" && /^facts of .* failed$/m.test(r.output);
+    console.log(factsFailed ? `FAILED, no facts recorded (see ${log})` : `ok ${took.toFixed(1)}s`);
   }
 }
 

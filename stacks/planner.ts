@@ -93,7 +93,7 @@ function factsCommand(name: string, script: string, dir: string): CommandSpec {
     role: `facts-${name}`, on: "local",
     create: [
       `mkdir -p ${shq(join(dir, "facts"))}`,
-      `if ( ${script.trim()}\n) > ${shq(`${file}.tmp`)}; then mv ${shq(`${file}.tmp`)} ${shq(file)}; else echo ${shq(`facts of ${name} failed`)} >&2; fi`,
+      `if ( ${script.trim()}\n) > ${shq(`${file}.tmp`)}; then mv ${shq(`${file}.tmp`)} ${shq(file)}; else rm -f ${shq(`${file}.tmp`)}; echo ${shq(`facts of ${name} failed`)} >&2; fi`,
     ].join("\n"),
   };
 }
