@@ -110,7 +110,9 @@ describe("KVM guest for real (libvirt, TCG here)", { timeout: 60 * 60_000 }, () 
       assert.equal(record.acceleration, plan.acceleration);
       const metrics = record.cases.flatMap((c) => c.metrics);
       assert.ok(metrics.length > 0, "no metrics");
-      for (const m of metrics) assert.ok(m.value > 0 && Number.isFinite(m.value), `${m.name} = ${m.value}`);
+      // Counts such as TCP retransmits may truly be 0; throughputs and rates (better: higher) may not.
+      for (const m of metrics) assert.ok(Number.isFinite(m.value) && m.value >= 0, `${m.name} = ${m.value}`);
+      for (const m of metrics.filter((m) => m.better === "higher")) assert.ok(m.value > 0, `${m.name} = ${m.value}`);
     });
   }
 
