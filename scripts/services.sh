@@ -41,6 +41,13 @@ start_docker() {
 
 start_libvirt() {
   command -v libvirtd >/dev/null || { echo "services.sh: libvirtd not installed (apt-get install libvirt-daemon-system)" >&2; return 1; }
+  # libvirtd looks for hugetlbfs only when it starts: mount it first, so kvm-tuned's hugepage-backed
+  # guests can start (the pages themselves are reserved by the guest's own create script).
+  if ! grep -q ' hugetlbfs ' /proc/mounts; then
+    mkdir -p /dev/hugepages
+    if mount -t hugetlbfs hugetlbfs /dev/hugepages 2>/dev/null; then started+=(hugetlbfs:/dev/hugepages)
+    else echo "services.sh: cannot mount hugetlbfs; kvm-tuned guests (hugepages) will not start" >&2; fi
+  fi
   if ! pgrep -x virtlogd >/dev/null; then
     virtlogd -d
     started+=(virtlogd)
