@@ -50,7 +50,7 @@ const dockerImage = p.dockerImage
   ? new DockerImage(`virtperf-${x.stack}-docker-image`, { plan: p.dockerImage, address, dependsOn: [host], ...privateKey })
   : undefined;
 const guestImage = chain(`virtperf-${x.stack}-guest-image`, p.guestImage ? [p.guestImage] : [], [host]);
-const environments: pulumi.Resource[] = p.environments.flatMap((env) => {
+const environments: pulumi.Resource[] = p.environments.flatMap((env): pulumi.Resource[] => {
   const name = `virtperf-${x.stack}-${env.def.name}`;
   switch (env.def.options.kind) {
     case "native": return []; // the host preparation is native's bring-up

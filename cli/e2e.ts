@@ -172,7 +172,9 @@ function options(cmd: Command): Command {
 /** `virtperf e2e`, for cli/main.ts. */
 export function registerE2e(program: Command, run: (code: Promise<number>) => Promise<unknown>): void {
   options(program.command("e2e").description("bring up the stack's environments here, run the schedule, tear down"))
-    .action((o: E2eOptions) => run(e2e(o)));
+    .action(async (o: E2eOptions) => {
+      await run(e2e(o));
+    });
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

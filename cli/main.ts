@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { registerTrial } from "./trial.ts";
 import { registerWorkloads } from "./workloads.ts";
 import { registerReport } from "./report.ts";
+import { registerE2e } from "./e2e.ts";
 import { isVerbose, reportError } from "./errors.ts";
 
 const verbose = isVerbose(process.argv);
@@ -17,6 +18,7 @@ const program = new Command("virtperf")
 registerTrial(program, settle);
 registerWorkloads(program);
 registerReport(program);
+registerE2e(program, settle);
 
 try {
   await program.parseAsync(process.argv);
