@@ -5,7 +5,10 @@
  * Choices written down here:
  * - Every guest is confined to the environment's CPU set: `<vcpu cpuset=...>` when not pinned (the
  *   vCPUs float over the set, like an untuned guest's), `<vcpupin>` 1:1 plus `<emulatorpin>` when pinned.
- * - `generic` CPU model: no `<cpu>` element, so libvirt's default model (qemu64) and vCPUs as sockets.
+ * - `generic` CPU model: a named baseline, `Nehalem` (x86-64-v2: SSE4.2, no AVX), vCPUs as sockets: what
+ *   an untuned guest sees, without the host's vector units. Not libvirt's bare default (qemu64): that
+ *   model claims AMD features (svm, 3dnowprefetch), OpenBLAS then picks its Opteron kernel, and under TCG
+ *   hpcc died of SIGILL here (e2e run of 2026-11-26).
  * - `host-passthrough` under TCG is impossible (QEMU's `-cpu host` needs KVM): the domain gets
  *   `<cpu mode='maximum'>` (QEMU `-cpu max`, every feature TCG emulates) and the metadata says so.
  * - The MAC address is derived from the domain name, so the guest's DHCP lease can be told apart.
@@ -55,9 +58,12 @@ export function topologyFor(vcpus: number, threadsPerCore: number): { sockets: n
   return { sockets: 1, cores: vcpus / threads, threads };
 }
 
+/** The `generic` CPU model (see the header). */
+export const GENERIC_CPU_MODEL = "Nehalem";
+
 /** What the guest's CPU element becomes, given the options and the domain type. */
-export function cpuModeFor(options: KvmOptions, type: DomainType): "default" | "host-passthrough" | "maximum" {
-  if (options.cpuModel === "generic") return "default";
+export function cpuModeFor(options: KvmOptions, type: DomainType): "custom" | "host-passthrough" | "maximum" {
+  if (options.cpuModel === "generic") return "custom";
   return type === "kvm" ? "host-passthrough" : "maximum";
 }
 
@@ -65,7 +71,7 @@ function cpuXml(s: DomainSpec): string[] {
   const mode = cpuModeFor(s.options, s.type);
   const topo = s.options.topology ? topologyFor(s.cpus.length, s.threadsPerCore) : undefined;
   const topoXml = topo ? `<topology sockets='${topo.sockets}' dies='1' cores='${topo.cores}' threads='${topo.threads}'/>` : "";
-  if (mode === "default") return topo ? [`  <cpu>${topoXml}</cpu>`] : [];
+  if (mode === "custom") return [`  <cpu mode='custom' match='exact' check='partial'><model fallback='forbid'>${GENERIC_CPU_MODEL}</model>${topoXml}</cpu>`];
   const check = mode === "host-passthrough" ? " check='none' migratable='off'" : "";
   return [`  <cpu mode='${mode}'${check}>${topoXml}</cpu>`];
 }

@@ -4,6 +4,7 @@
  * `docker exec` or `ssh` client alone would leave it running); a local timeout is only the backstop.
  */
 import { execa } from "execa";
+import { createConnection } from "node:net";
 import type { RawRun } from "../contract.ts";
 import type { ExecOptions, Target, TargetSpec } from "./target.ts";
 import { ProvisionError } from "../../lib/errors.ts";
@@ -40,14 +41,31 @@ function sshArgs(t: { host: string; user: string; port?: number; identityFile?: 
   return args;
 }
 
-/** The guest's IPv4 address: the ARP table first (a live neighbour), then DHCP leases, newest last. */
+/** Whether something accepts TCP connections at host:port within `ms`. */
+function answers(host: string, port: number, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port });
+    const done = (ok: boolean) => { socket.destroy(); resolve(ok); };
+    socket.setTimeout(ms, () => done(false));
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+  });
+}
+
+/**
+ * The guest's IPv4 address. libvirt lists stale addresses beside the live one (ARP entries and leases of
+ * earlier boots of the same MAC), in no useful order: candidates come from ARP, then leases newest first,
+ * and the first that answers SSH wins.
+ */
 export async function guestAddress(domain: string, uri = "qemu:///system"): Promise<string> {
+  const candidates: string[] = [];
   for (const source of ["arp", "lease"]) {
     const r = await execa("virsh", ["-c", uri, "domifaddr", domain, "--source", source], { reject: false });
-    const addrs = [...String(r.stdout).matchAll(/ipv4\s+([0-9.]+)\/\d+/g)].map((m) => m[1]!);
-    if (addrs.length > 0) return addrs[addrs.length - 1]!;
+    const found = [...String(r.stdout).matchAll(/ipv4\s+([0-9.]+)\/\d+/g)].map((m) => m[1]!);
+    for (const a of source === "lease" ? found.reverse() : found) if (!candidates.includes(a)) candidates.push(a);
   }
-  throw new ProvisionError(`guest ${domain} has no IPv4 address (virsh domifaddr found none)`, {
+  for (const a of candidates) if (await answers(a, 22, 3000)) return a;
+  throw new ProvisionError(`guest ${domain} has no address that answers SSH (candidates: ${candidates.join(", ") || "none"})`, {
     suggestions: [`virsh -c ${uri} domstate ${domain}`, "is the libvirt network 'default' started? virsh net-start default"],
   });
 }

@@ -24,8 +24,8 @@ function all(xml: string, re: RegExp): string[] {
 }
 
 const cases = [
-  { preset: "kvm", type: "qemu", cpuMode: undefined, pins: [], vcpuCpuset: "2,3,5", hugepages: false, driver: "<driver name='qemu' type='qcow2'/>", queues: undefined, accel: "tcg" },
-  { preset: "kvm", type: "kvm", cpuMode: undefined, pins: [], vcpuCpuset: "2,3,5", hugepages: false, driver: "<driver name='qemu' type='qcow2'/>", queues: undefined, accel: "kvm" },
+  { preset: "kvm", type: "qemu", cpuMode: "custom", pins: [], vcpuCpuset: "2,3,5", hugepages: false, driver: "<driver name='qemu' type='qcow2'/>", queues: undefined, accel: "tcg" },
+  { preset: "kvm", type: "kvm", cpuMode: "custom", pins: [], vcpuCpuset: "2,3,5", hugepages: false, driver: "<driver name='qemu' type='qcow2'/>", queues: undefined, accel: "kvm" },
   { preset: "kvm-tuned", type: "kvm", cpuMode: "host-passthrough", pins: ["0:2", "1:3", "2:5"], vcpuCpuset: undefined, hugepages: true, driver: "<driver name='qemu' type='raw' cache='none' io='native'/>", queues: "3", accel: "kvm" },
   { preset: "kvm-tuned", type: "qemu", cpuMode: "maximum", pins: ["0:2", "1:3", "2:5"], vcpuCpuset: undefined, hugepages: true, driver: "<driver name='qemu' type='raw' cache='none' io='native'/>", queues: "3", accel: "tcg" },
 ] as const;
@@ -83,7 +83,8 @@ describe("helpers", () => {
   it("cpuModeFor", () => {
     assert.equal(cpuModeFor(PRESETS["kvm-tuned"], "kvm"), "host-passthrough");
     assert.equal(cpuModeFor(PRESETS["kvm-tuned"], "qemu"), "maximum");
-    assert.equal(cpuModeFor(PRESETS.kvm, "kvm"), "default");
+    assert.equal(cpuModeFor(PRESETS.kvm, "kvm"), "custom");
+    assert.match(renderDomainXml(spec(PRESETS.kvm, "qemu")), /<model fallback='forbid'>Nehalem<\/model>/);
   });
   it("macFor is stable, distinct per name and libvirt-prefixed", () => {
     assert.equal(macFor("a"), macFor("a"));
