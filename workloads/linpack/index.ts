@@ -1,17 +1,17 @@
 /**
  * linpack: HPL from Debian's hpcc (HPC Challenge), one MPI process per CPU. The paper ran Intel's
  * optimized LINPACK (MKL) with N = 45000; here HPL runs on OpenBLAS (libopenblas0-serial, one thread per
- * process), the closest optimized BLAS in Debian main. Sizing and MPI settings: ./hpcc.ts.
+ * process), the closest optimized BLAS in Debian main. Sizing and MPI settings: ../hpcc.ts.
  */
 import type { HostShape, MetricSpec, ProfileName, Workload } from "../contract.ts";
-import { HPCC_PACKAGES, HPCC_REQUIRES, HPCC_TOOL, hpccParams, hpccSteps, type HpccParams } from "./hpcc.ts";
+import { HPCC_PACKAGES, HPCC_REQUIRES, HPCC_TOOL, hpccParams, hpccSteps, type HpccParams } from "../hpcc.ts";
 import { parseLinpack } from "./parse.ts";
 
 export type LinpackParams = HpccParams;
 
 /**
  * The paper's matrix took 16.2 GB of 256 GB (6.3%); full keeps that share of the environment's memory
- * as the cap on N (the compute rule of hpcc.ts usually binds first).
+ * as the cap on N (the compute rule of ../hpcc.ts usually binds first).
  */
 const MEMORY_SHARE = 0.063;
 

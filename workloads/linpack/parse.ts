@@ -5,7 +5,7 @@
  */
 import { ParseError } from "../../lib/errors.ts";
 import type { Case, RawRun } from "../contract.ts";
-import { caseParams, outputOf, positive, section, summary, type HpccParams } from "./hpcc.ts";
+import { caseParams, outputOf, positive, section, summary, type HpccParams } from "../hpcc.ts";
 
 /** hpcc reports Tflops; records carry GFLOPS (10^9 floating-point operations per second). */
 const tflopsToGflops = (t: number): number => t * 1000;

@@ -10,7 +10,7 @@
  */
 import type { HostShape, MetricSpec, ProfileName, TrialContext, TrialSteps, Workload } from "../contract.ts";
 import { shq } from "../../lib/shell.ts";
-import { listeningCheck } from "./listening.ts";
+import { listeningCheck } from "../listening.ts";
 import { DIRECTIONS, labelOf, parseNuttcp, type Direction } from "./parse.ts";
 
 export type NuttcpParams = {

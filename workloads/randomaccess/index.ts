@@ -1,10 +1,10 @@
 /**
  * randomaccess: HPCC RandomAccess (GUPS) from Debian's hpcc, one MPI process per CPU. The paper ran the
  * HPCC-derived GUPS on a 2^33-word (64 GiB) table with 10^9 updates. hpcc gives RandomAccess half of
- * the memory HPL's N implies; see ../linpack/hpcc.ts for sizing and MPI settings.
+ * the memory HPL's N implies; see ../hpcc.ts for sizing and MPI settings.
  */
 import type { HostShape, MetricSpec, ProfileName, Workload } from "../contract.ts";
-import { HPCC_PACKAGES, HPCC_REQUIRES, HPCC_TOOL, hpccParams, hpccSteps, type HpccParams } from "../linpack/hpcc.ts";
+import { HPCC_PACKAGES, HPCC_REQUIRES, HPCC_TOOL, hpccParams, hpccSteps, type HpccParams } from "../hpcc.ts";
 import { parseRandomAccess } from "./parse.ts";
 
 export type RandomAccessParams = HpccParams;

@@ -10,7 +10,7 @@
  */
 import { ParseError } from "../../lib/errors.ts";
 import type { Case, RawRun } from "../contract.ts";
-import { caseParams, checkNodeErrors, outputOf, positive, section, summary, type HpccParams } from "../linpack/hpcc.ts";
+import { caseParams, checkNodeErrors, outputOf, positive, section, summary, type HpccParams } from "../hpcc.ts";
 
 const gups = (value: number) => ({ name: "gups", value, unit: "GUPS", better: "higher" as const });
 

@@ -11,7 +11,7 @@
  */
 import type { HostShape, MetricSpec, ProfileName, TrialContext, TrialSteps, Workload } from "../contract.ts";
 import { shq } from "../../lib/shell.ts";
-import { listeningCheck } from "../nuttcp/listening.ts";
+import { listeningCheck } from "../listening.ts";
 import { PROTOCOLS, marker, parseSockperf, type Protocol } from "./parse.ts";
 
 export type RrParams = {

@@ -1,10 +1,10 @@
 /**
  * stream: STREAM from Debian's hpcc (HPC Challenge), one MPI process per CPU. The paper ran STREAM with
  * 32 OpenMP threads on 1.65 G-element arrays (36.9 GiB). hpcc sizes STREAM from HPL's N (three vectors
- * of N^2 / (3 * procs) doubles per process), so N is chosen for STREAM's sake; see ../linpack/hpcc.ts.
+ * of N^2 / (3 * procs) doubles per process), so N is chosen for STREAM's sake; see ../hpcc.ts.
  */
 import type { HostShape, MetricSpec, ProfileName, Workload } from "../contract.ts";
-import { HPCC_PACKAGES, HPCC_REQUIRES, HPCC_TOOL, hpccParams, hpccSteps, type HpccParams } from "../linpack/hpcc.ts";
+import { HPCC_PACKAGES, HPCC_REQUIRES, HPCC_TOOL, hpccParams, hpccSteps, type HpccParams } from "../hpcc.ts";
 import { parseStream, STREAM_KERNELS } from "./parse.ts";
 
 export type StreamParams = HpccParams;

@@ -8,7 +8,7 @@
  */
 import { ParseError } from "../../lib/errors.ts";
 import type { Case, Metric, RawRun } from "../contract.ts";
-import { caseParams, checkNodeErrors, outputOf, positive, section, summary, type HpccParams } from "../linpack/hpcc.ts";
+import { caseParams, checkNodeErrors, outputOf, positive, section, summary, type HpccParams } from "../hpcc.ts";
 
 export const STREAM_KERNELS = ["copy", "scale", "add", "triad"] as const;
 const SUMMARY_KEY = { copy: "Copy", scale: "Scale", add: "Add", triad: "Triad" } as const;

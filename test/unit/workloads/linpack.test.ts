@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { ParseError } from "../../../lib/errors.ts";
 import type { RawRun, TrialContext } from "../../../workloads/contract.ts";
 import { workload as linpack } from "../../../workloads/linpack/index.ts";
-import { processGrid } from "../../../workloads/linpack/hpcc.ts";
+import { processGrid } from "../../../workloads/hpcc.ts";
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/${name}`, import.meta.url), "utf8");
 const raw = (stdout: string, stderr = ""): RawRun => ({ stdout, stderr, exitCode: 0, signal: null, durationMs: 1000, timedOut: false });

@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { ParseError } from "../../../lib/errors.ts";
 import { PROFILES, type RawRun, type TrialContext } from "../../../workloads/contract.ts";
 import { workload as nuttcp } from "../../../workloads/nuttcp/index.ts";
-import { listeningCheck } from "../../../workloads/nuttcp/listening.ts";
+import { listeningCheck } from "../../../workloads/listening.ts";
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/${name}`, import.meta.url), "utf8");
 const raw = (stdout: string, stderr = "", exitCode = 0): RawRun =>

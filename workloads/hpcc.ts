@@ -11,9 +11,9 @@
  * as HPL prefers flat grids); hpcc is built without OpenMP (its summary says M_OPENMP=-1), so each
  * process is single-threaded and BLAS is pinned to one thread to avoid oversubscription.
  */
-import { ParseError } from "../../lib/errors.ts";
-import { shq } from "../../lib/shell.ts";
-import type { HostShape, ProfileName, Step, TrialSteps } from "../contract.ts";
+import { ParseError } from "../lib/errors.ts";
+import { shq } from "../lib/shell.ts";
+import type { HostShape, ProfileName, Step, TrialSteps } from "./contract.ts";
 
 /** The parameters every hpcc-based workload resolves to. */
 export type HpccParams = {

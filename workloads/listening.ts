@@ -5,7 +5,7 @@
  * Reading /proc needs nothing installed in the environment (no ss, no netcat) and sees only the
  * environment's own network namespace, which is where the server is.
  */
-import { shq } from "../../lib/shell.ts";
+import { shq } from "../lib/shell.ts";
 
 /** Kernel socket states in /proc/net/*: TCP_LISTEN is 0A; an unconnected bound UDP socket is 07 (TCP_CLOSE). */
 const STATE = { tcp: "0A", udp: "07" } as const;
