@@ -33,7 +33,10 @@ start_docker() {
   if ! pgrep -x dockerd >/dev/null; then
     # A stale pid file from a killed daemon makes dockerd refuse to start.
     rm -f /var/run/docker.pid
-    nohup dockerd >"$log_dir/dockerd.log" 2>&1 &
+    # --userland-proxy=false: a client on this host then reaches published ports through kernel NAT
+    # (iptables DNAT, the study's path) instead of docker-proxy, a user-space relay that measured here
+    # 73 us against 19.6 us (NAT) and 19.3 us (native) for a TCP round trip.
+    nohup dockerd --userland-proxy=false >"$log_dir/dockerd.log" 2>&1 &
     started+=(dockerd)
   fi
   wait_for dockerd "$log_dir/dockerd.log" docker info

@@ -258,9 +258,16 @@ export function dockerFactsScript(spec: ContainerSpec): string {
     spec.volume
       ? `volume=$(docker volume inspect --format '{"name":{{json .Name}},"driver":{{json .Driver}},"options":{{json .Options}}}' ${shq(spec.volume.name)})`
       : "volume=null",
+    // How a client on the host reaches published ports: dockerd's userland relay (docker-proxy, a user-space
+    // TCP/UDP copy, 3-4x the NAT round trip here) or kernel NAT (iptables DNAT, the study's path).
+    spec.networkMode === "host"
+      ? `portPath='"host network"'`
+      : spec.dockerHost
+        ? `portPath='"unknown (remote daemon)"'`
+        : `if pgrep -f "docker-proxy .*-container-ip $(docker inspect --format '{{.NetworkSettings.IPAddress}}' "$c") " >/dev/null; then portPath='"docker-proxy (userland relay)"'; else portPath='"iptables NAT"'; fi`,
     BASH_JSON_STRING,
     `fields=""`,
     `while IFS== read -r k v; do fields+="$(js "$k"):$(js "$v"),"; done <<<"$inside"`,
-    `printf '{"kind":"docker","container":%s,"inspect":%s,"volume":%s,"daemon":%s,"inside":{%s}}\n' "$(js "$c")" "$inspect" "$volume" "$daemon" "\${fields%,}"`,
+    `printf '{"kind":"docker","container":%s,"inspect":%s,"volume":%s,"daemon":%s,"portPath":%s,"inside":{%s}}\n' "$(js "$c")" "$inspect" "$volume" "$daemon" "$portPath" "\${fields%,}"`,
   ].join("\n");
 }

@@ -110,6 +110,8 @@ describe("Docker environments for real (stack citest)", { skip, timeout: 1_800_0
       const mounts = facts.inspect.mounts.map((m: { Type: string; Name?: string; Destination: string }) => `${m.Type}:${m.Name}:${m.Destination}`);
       assert.deepEqual(mounts, spec.volume ? [`volume:${spec.volume.name}:/data`] : []);
       if (spec.volume) assert.equal(facts.volume.options.device, spec.volume.hostDir);
+      // services.sh starts dockerd without its userland relay: published ports go through kernel NAT.
+      assert.equal(facts.portPath, spec.networkMode === "host" ? "host network" : "iptables NAT");
       const published = Object.keys(facts.inspect.portBindings ?? {}).sort();
       assert.deepEqual(published, spec.ports.map((q) => `${q.port}/${q.protocol}`).sort());
     }
