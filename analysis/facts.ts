@@ -1,10 +1,12 @@
 /**
  * What each environment really got, as far as the run's facts files and records tell: CPU set, memory,
  * network mode, storage, acceleration, kernel, CPU model, tool versions. Facts files are free-form
- * (our own summaries, `docker inspect`, libvirt domain XML), so they are searched defensively: a fact
- * that cannot be found is "unknown", never guessed.
+ * (our own summaries, `docker inspect`, libvirt domain XML) and read defensively: a fact that cannot be
+ * found is "unknown", never guessed, and a malformed file never throws.
  */
 import type { LocatedRecord, RunFacts } from "./load.ts";
+import { dockerAspects, nativeAspects } from "./facts-host.ts";
+import { kvmAspects } from "./facts-kvm.ts";
 
 export type AspectKey = "cpuset" | "memory" | "network" | "storage" | "acceleration" | "kernel" | "cpuModel" | "tools";
 
@@ -22,9 +24,9 @@ export const ASPECT_LABELS: Record<AspectKey, string> = {
 export type Aspects = Partial<Record<AspectKey, string>>;
 
 /**
- * Keys searched (case-insensitively, breadth-first) in an environment's facts, in order of preference.
- * They cover the facts our stacks write (stacks/*-spec.ts: native's limits probe, `docker inspect`
- * fields, the guest's own view and its domain XML) and plain summaries (cpuset, network, storage...).
+ * Keys searched (case-insensitively, breadth-first) in facts of a format no kind reader knows (plain or
+ * older summaries), in order of preference. The formats our stacks write are read field by field in
+ * facts-host.ts (native, Docker) and facts-kvm.ts (guest and domain XML), which win over these.
  */
 const KEYS = {
   cpuset: ["cpusAllowed", "cpusetCpus", "cpuset"],
@@ -61,106 +63,68 @@ function isPrimitive(v: Json): v is string | number | boolean {
   return typeof v === "string" || typeof v === "number" || typeof v === "boolean";
 }
 
-function mib(bytes: number): string {
-  return `${Math.round(bytes / 2 ** 20)} MiB`;
-}
-
-/** Memory the environment really got: a cgroup limit seen inside, docker's limit, the guest's total, or a summary. */
-function memoryFact(facts: Json, xml: string | undefined): string | undefined {
-  const limit = findFact(facts, ["memoryLimit"]);
-  if (limit === "max" || limit === "9223372036854771712") return "unlimited";
-  if (limit !== undefined && /^\d+$/.test(String(limit))) return mib(Number(limit));
-  const bytes = findFact(facts, ["memoryBytes"]);
-  if (typeof bytes === "number") return bytes === 0 ? "unlimited" : mib(bytes);
-  const guestKiB = findFact(facts, ["guestMemTotalKiB", "memTotalKiB"]);
-  if (typeof guestKiB === "number") return `${Math.round(guestKiB / 1024)} MiB (guest total)`;
-  const summary = findFact(facts, ["memoryMiB", "memory_mib"]);
-  if (typeof summary === "number") return `${summary} MiB`;
-  const m = xml?.match(/<memory(?:\s+unit=['"](\w+)['"])?\s*>(\d+)<\/memory>/);
-  if (m) return `${Math.round(Number(m[2]) / (m[1] === "MiB" ? 1 : m[1] === "GiB" ? 1 / 1024 : 1024))} MiB`;
-  return undefined;
-}
-
-/** The first libvirt domain XML found among the facts' string values. */
-function findDomainXml(obj: Json, depth = 0): string | undefined {
-  if (typeof obj === "string") return obj.includes("<domain") ? obj : undefined;
-  if (obj === null || typeof obj !== "object" || depth > 4) return undefined;
-  for (const v of Object.values(obj as Record<string, Json>)) {
-    const found = findDomainXml(v, depth + 1);
-    if (found) return found;
-  }
-  return undefined;
-}
-
-/** Facts read from a domain XML when the summary lacks them. */
-function xmlAspects(xml: string): Aspects {
-  const out: Aspects = {};
-  const cpuset = xml.match(/<vcpu[^>]*cpuset=['"]([^'"]+)['"]/);
-  if (cpuset) out.cpuset = cpuset[1]!;
-  const type = xml.match(/<domain[^>]*type=['"](\w+)['"]/);
-  if (type) out.acceleration = type[1] === "qemu" ? "tcg" : type[1]!;
-  const cpu = xml.match(/<cpu[^>]*mode=['"]([\w-]+)['"]/);
-  if (cpu) out.cpuModel = `libvirt mode ${cpu[1]!}`;
-  const driver = xml.match(/<driver[^>]*type=['"](\w+)['"][^>]*/);
-  if (driver) out.storage = driver[0].includes("cache=") ? `${driver[1]} cache=${driver[0].match(/cache=['"](\w+)/)?.[1]}` : driver[1]!;
-  const iface = xml.match(/<interface[^>]*type=['"](\w+)['"]/);
-  if (iface) out.network = iface[1]!;
-  return out;
-}
-
-/** Kind-specific facts a summary key would miss: Docker's volume, a guest's vCPU count. */
-function kindAspects(envFacts: Json, kind: string | undefined): Aspects {
-  const out: Aspects = {};
-  if (kind === "native") { out.network = "host network stack"; out.storage = "host filesystem"; }
-  if (kind === "docker" && envFacts && typeof envFacts === "object" && "volume" in envFacts) {
-    const driver = findFact(envFacts, ["storageDriver"]);
-    const fs = findFact(envFacts, ["dataFs"]);
-    out.storage = `${(envFacts as { volume: unknown }).volume ? "Docker volume" : `container filesystem (${driver ?? "unknown driver"})`}${fs ? `, ${fs}` : ""}`;
-  }
-  return out;
-}
-
-/** Aspects of one environment of one run: facts first, then what the records themselves say. */
-export function environmentAspects(environment: string, facts: RunFacts | undefined, records: readonly LocatedRecord[]): Aspects {
-  const kind = records[0]?.record.kind;
-  // Native's facts are in host.json (its limits are probed through the same wrapper its trials use).
-  const envFacts = facts?.environments.get(environment) ?? (kind === "native" ? facts?.host : undefined);
-  const xml = findDomainXml(envFacts);
+/** Plain summaries (older or hand-written facts): the first value found under one of the KEYS. */
+function summaryAspects(facts: Json): Aspects {
   const out: Aspects = {};
   for (const key of Object.keys(KEYS) as (keyof typeof KEYS)[]) {
-    const v = findFact(envFacts, KEYS[key]);
+    const v = findFact(facts, KEYS[key]);
     if (v !== undefined) out[key] = String(v);
   }
-  const fromXml = xml ? xmlAspects(xml) : {};
-  if (fromXml.cpuModel && out.cpuModel) fromXml.cpuModel = `${out.cpuModel} (${fromXml.cpuModel})`;
-  Object.assign(out, kindAspects(envFacts, kind), fromXml);
-  if (xml && out.cpuset === undefined) {
-    const vcpus = findFact(envFacts, ["guestVcpus", "vcpus"]);
-    if (vcpus !== undefined) out.cpuset = `${vcpus} vCPUs, not pinned`;
-  }
-  // A container runs on the host's CPU.
-  if (kind === "docker" && out.cpuModel === undefined) {
-    const hostCpu = findFact(facts?.host, KEYS.cpuModel);
-    if (hostCpu !== undefined) out.cpuModel = String(hostCpu);
-  }
-  const memory = memoryFact(envFacts, xml);
-  if (memory) out.memory = memory;
-  const mine = records.filter((r) => r.record.environment === environment);
-  const accel = [...new Set(mine.map((r) => r.record.acceleration))];
-  if (accel.length > 0) out.acceleration = accel.join("+");
-  const tools = [...new Set(mine.map((r) => `${r.record.tool.name} ${r.record.tool.version}`))].sort();
-  if (tools.length > 0) out.tools = tools.join(", ");
+  const memory = findFact(facts, ["memoryMiB", "memory_mib"]);
+  if (typeof memory === "number") out.memory = `${memory} MiB`;
   return out;
 }
 
-/** The aspects whose values differ between the given environments ("unknown" where a fact is missing). */
-export function differingAspects(byEnvironment: ReadonlyMap<string, Aspects>): { key: AspectKey; values: Map<string, string> }[] {
-  const out: { key: AspectKey; values: Map<string, string> }[] = [];
+/** What the facts file of one environment says, read by the format its kind's stack writes. */
+function factsAspects(kind: string | undefined, envFacts: Json, host: Json): Aspects {
+  // Native has no file of its own: its limits are probed (through the trial wrapper) into host.json.
+  if (kind === "native") return { ...summaryAspects(envFacts), ...nativeAspects(envFacts) };
+  if (kind === "docker") return { ...summaryAspects(envFacts), ...dockerAspects(envFacts, host) };
+  if (kind === "kvm") return { ...summaryAspects(envFacts), ...kvmAspects(envFacts) };
+  return summaryAspects(envFacts);
+}
+
+const ACCELERATION_TEXT: Record<string, string> = { none: "none (host CPU)", kvm: "KVM", tcg: "QEMU TCG: software emulation, not KVM" };
+
+/** "xz (XZ Utils) 5.4.1" rather than "xz xz (XZ Utils) 5.4.1" when the version already names the tool. */
+function toolText(tool: { name: string; version: string }): string {
+  return tool.version.toLowerCase().includes(tool.name.toLowerCase()) ? tool.version : `${tool.name} ${tool.version}`;
+}
+
+/** Aspects of one environment of one run: its facts file first, then what the records themselves say. */
+export function environmentAspects(environment: string, facts: RunFacts | undefined, records: readonly LocatedRecord[]): Aspects {
+  const mine = records.filter((r) => r.record.environment === environment);
+  const own = facts?.environments.get(environment);
+  // The records name the kind; a facts file names its own ("kind" field) when there is no record.
+  const kind = mine[0]?.record.kind ?? (typeof (own as { kind?: unknown } | null)?.kind === "string" ? (own as { kind: string }).kind : undefined);
+  const envFacts = own ?? (kind === "native" ? facts?.host : undefined);
+  const out = envFacts === undefined || envFacts === null ? {} : factsAspects(kind, envFacts, facts?.host);
+  // The records say how each trial really ran: they win over the facts for acceleration.
+  const accel = [...new Set(mine.map((r) => r.record.acceleration))];
+  if (accel.length > 0) out.acceleration = accel.map((a) => ACCELERATION_TEXT[a] ?? a).join(" + ");
+  const tools = [...new Set(mine.map((r) => toolText(r.record.tool)))].sort();
+  if (tools.length > 0) out.tools = tools.join("; ");
+  return out;
+}
+
+export interface AspectValues {
+  readonly key: AspectKey;
+  readonly values: ReadonlyMap<string, string>;
+}
+
+/**
+ * Every aspect, split into those whose values differ between the given environments and those that
+ * are the same in all ("unknown" where a fact is missing; an aspect unknown everywhere is left out).
+ */
+export function compareAspects(byEnvironment: ReadonlyMap<string, Aspects>): { differing: AspectValues[]; same: AspectValues[] } {
+  const differing: AspectValues[] = [];
+  const same: AspectValues[] = [];
   for (const key of Object.keys(ASPECT_LABELS) as AspectKey[]) {
     const values = new Map<string, string>();
     for (const [env, aspects] of byEnvironment) values.set(env, aspects[key] ?? "unknown");
     const distinct = new Set(values.values());
-    if (distinct.size > 1) out.push({ key, values });
+    if (distinct.size > 1) differing.push({ key, values });
+    else if (distinct.size === 1 && !distinct.has("unknown")) same.push({ key, values });
   }
-  return out;
+  return { differing, same };
 }

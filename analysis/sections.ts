@@ -6,7 +6,7 @@
  */
 import type { LocatedRecord, LoadedInputs } from "./load.ts";
 import { compare, environmentOrder, type Comparison, type Row, type Params, type StackRun } from "./compare.ts";
-import { ASPECT_LABELS, differingAspects, environmentAspects, type Aspects } from "./facts.ts";
+import { ASPECT_LABELS, compareAspects, environmentAspects, type Aspects } from "./facts.ts";
 import { REFERENCE_NOTES } from "./reference.ts";
 
 export type SectionKey = "cpu" | "network" | "io" | "redis" | "mysql";
@@ -44,6 +44,8 @@ export interface Section {
   readonly environments: readonly string[];
   readonly measures: readonly MeasureGroup[];
   readonly differences: readonly Difference[];
+  /** Aspects known and identical in all of the section's environments (one value each). */
+  readonly sameEverywhere: readonly { readonly label: string; readonly value: string }[];
   /** Environments of the section that ran as TCG guests. */
   readonly tcgEnvironments: readonly string[];
   readonly notes: readonly string[];
@@ -113,14 +115,18 @@ function groupMeasures(rows: readonly Row[]): MeasureGroup[] {
   });
 }
 
-function sectionDifferences(environments: readonly string[], records: readonly LocatedRecord[], inputs: LoadedInputs): Difference[] {
+function sectionAspects(environments: readonly string[], records: readonly LocatedRecord[], inputs: LoadedInputs): Pick<Section, "differences" | "sameEverywhere"> {
   const byEnv = new Map<string, Aspects>();
   for (const env of environments) {
     const mine = records.filter((r) => r.record.environment === env);
     const run = mine[0]?.record.run;
     byEnv.set(env, environmentAspects(env, run ? inputs.facts.get(run) : undefined, mine));
   }
-  return differingAspects(byEnv).map((d) => ({ label: ASPECT_LABELS[d.key], values: [...d.values] }));
+  const { differing, same } = compareAspects(byEnv);
+  return {
+    differences: differing.map((d) => ({ label: ASPECT_LABELS[d.key], values: [...d.values] })),
+    sameEverywhere: same.map((d) => ({ label: ASPECT_LABELS[d.key], value: [...d.values.values()][0]! })),
+  };
 }
 
 /** Items grouped by stack, profile and section, in one pass (the 100,000-record report needs it). */
@@ -152,7 +158,7 @@ function buildSections(comparison: Comparison, inputs: LoadedInputs): Section[] 
       const notes = def.workloads.map((w) => REFERENCE_NOTES[w as keyof typeof REFERENCE_NOTES]).filter((n): n is string => !!n);
       out.push({
         key: def.key, title: def.title, stack: st.stack, profile: st.profile, workloads: def.workloads, environments, measures: groupMeasures(rows),
-        differences: sectionDifferences(environments, records, inputs), tcgEnvironments: tcg, notes,
+        ...sectionAspects(environments, records, inputs), tcgEnvironments: tcg, notes,
       });
     }
   }
