@@ -91,3 +91,17 @@ export function ratioShort(r: Row): string {
   if (r.verdict === "indistinguishable") return `x${ratioNum(r.ratio)} ${interval} n.s.`;
   return `x${ratioNum(r.ratio)} ${interval} ${Math.round(Math.abs(r.ratio - 1) * 100)} % ${r.verdict}`;
 }
+
+/**
+ * Said once at the top when a stack ran the smoke profile (its numbers check the pipeline only), naming
+ * the stacks when several are reported; undefined when none ran smoke.
+ */
+export function smokeText(stacks: readonly { stack: string; profile: string }[]): string | undefined {
+  const smoke = stacks.filter((s) => s.profile === "smoke").map((s) => s.stack);
+  if (smoke.length === 0) return undefined;
+  const which = stacks.length > 1 ? ` (${smoke.join(", ")})` : "";
+  return `Smoke profile${which}: these runs check the pipeline, not performance. Smoke sizes are tiny (arrays that fit in cache, runs of a few seconds, few repetitions), so the numbers and ratios are not for conclusions; run the quick or full profile for that.`;
+}
+
+/** Under a smoke section's table: why the study column stays though it cannot be compared. */
+export const SMOKE_STUDY_NOTE = "Study column: the paper's full-size figures on its hardware, shown for orientation; smoke-sized ratios cannot confirm or contradict them.";

@@ -6,7 +6,7 @@
  */
 import type { Row } from "../compare.ts";
 import type { ReportModel, Section, Curve } from "../sections.ts";
-import { METHOD_TEXT, measureLabel, medianText, rangeText, ratioShort, ratioText, referenceText, warningsText, directionText } from "../format.ts";
+import { METHOD_TEXT, SMOKE_STUDY_NOTE, measureLabel, medianText, rangeText, ratioShort, ratioText, referenceText, smokeText, warningsText, directionText } from "../format.ts";
 import { WARNING_CODES, WARNING_LABEL, WARNING_TEXT, type WarningCode } from "../warnings.ts";
 import { CHART_CSS, colorOf, esc, lineChart, ratioChart, type RatioBar } from "./svg.ts";
 
@@ -18,7 +18,7 @@ function htmlTable(header: readonly string[], rows: readonly (readonly string[])
 
 function bar(r: Row, label: string): RatioBar {
   const tooltip = `${r.environment}, ${r.workload} ${r.case} ${r.metric}: median ${medianText(r)} ${r.unit}, n=${r.n}; ${ratioText(r)}`;
-  return { label, ratio: r.ratio, low: r.ratioLow, high: r.ratioHigh, verdict: r.verdict, text: ratioShort(r), tooltip, reference: r.reference?.ratio ?? null };
+  return { label, ratio: r.ratio, low: r.ratioLow, high: r.ratioHigh, verdict: r.verdict, text: ratioShort(r), tooltip, reference: r.reference?.ratio ?? null, outlier: r.warnings.includes("tcg-guest") };
 }
 
 function workloadCharts(section: Section): string {
@@ -38,7 +38,7 @@ function workloadCharts(section: Section): string {
 
 function curveChart(curve: Curve): string {
   const series = curve.lines.map((l, i) => ({
-    name: l.environment, color: colorOf(i),
+    name: `${l.environment}${l.points.some((p) => p.row.warnings.includes("tcg-guest")) ? " (TCG)" : ""}`, color: colorOf(i),
     points: l.points.map((p) => ({ x: p.x, y: p.row.median!, low: p.row.ciLow, high: p.row.ciHigh, tooltip: `${l.environment}, ${curve.xName} ${p.x}: ${medianText(p.row)} ${curve.unit}; ${ratioShort(p.row)}` })),
   }));
   return lineChart({ title: `${curve.workload} ${curve.series}: ${curve.metric} against ${curve.xName} (median, 95 % CI)`, xLabel: curve.xName, yLabel: `${curve.metric} (${curve.unit}, ${directionText(curve.better)})`, logX: true }, series);
@@ -83,6 +83,14 @@ function measureTable(section: Section): string {
   return htmlTable(["measure", "environment", "median [95 % CI]", "n", "min..max", "vs native (ratio [95 % CI])", "warnings", ...(hasRef ? ["study"] : [])], rows, "cells");
 }
 
+function differencesHtml(section: Section): string {
+  const same = section.sameEverywhere.length ? `<p class="same"><i>Same in all:</i> ${section.sameEverywhere.map((x) => `${esc(x.label)}: ${esc(x.value)}`).join("<br>")}</p>` : "";
+  if (section.differences.length === 0) return `<p><i>What differs between these environments:</i> nothing that the run's facts and records show, beyond the environment kind.</p>${same}`;
+  const envs = section.differences[0]!.values.map(([env]) => env);
+  const table = htmlTable(["aspect", ...envs], section.differences.map((d) => [d.label, ...d.values.map(([, v]) => v)]), "aspects");
+  return `<p><i>What differs between these environments:</i></p>${table}${same}`;
+}
+
 function sectionHtml(model: ReportModel, section: Section, multiStack: boolean): string {
   const parts = [`<h2>${esc(`${multiStack ? `${section.stack} (${section.profile}): ` : ""}${section.title}`)}</h2>`];
   if (section.tcgEnvironments.length) parts.push(`<p class="warn"><b>Warning: ${esc(section.tcgEnvironments.join(", "))} ran under QEMU TCG, without KVM.</b> ${esc(WARNING_TEXT["tcg-guest"])}.</p>`);
@@ -91,13 +99,12 @@ function sectionHtml(model: ReportModel, section: Section, multiStack: boolean):
   parts.push(...curves.map(curveChart));
   if (section.key === "io") parts.push(fioLatencyCharts(section));
   if (section.measures.length) parts.push(measureTable(section));
+  if (section.profile === "smoke" && section.measures.some((m) => m.rows.some((r) => r.reference))) parts.push(`<p class="note">${esc(SMOKE_STUDY_NOTE)}</p>`);
   else parts.push(`<p class="warn">No successful trial in this section: every trial failed.</p>`);
   const st = model.comparison.stacks.find((s) => s.stack === section.stack && s.profile === section.profile);
   const failures = st?.failures.filter((f) => section.workloads.includes(f.workload)) ?? [];
   if (failures.length) parts.push(`<p class="warn">Failed trials (left out): ${esc(failures.map((f) => `${f.workload} on ${f.environment}: ${f.count}`).join("; "))}.</p>`);
-  parts.push(section.differences.length
-    ? `<p><i>What differs between these environments:</i></p><ul>${section.differences.map((d) => `<li>${esc(d.label)}: ${esc(d.values.map(([e, v]) => `${e} = ${v}`).join("; "))}</li>`).join("")}</ul>`
-    : `<p><i>What differs between these environments:</i> nothing that the run's facts and records show, beyond the environment kind.</p>`);
+  parts.push(differencesHtml(section));
   parts.push(...section.notes.map((n) => `<p class="note">${esc(n)}</p>`));
   const used = new Set<WarningCode>(section.measures.flatMap((m) => m.rows.flatMap((r) => r.warnings)));
   const legend = WARNING_CODES.filter((c) => used.has(c));
@@ -116,9 +123,9 @@ const PAGE_CSS = `
 body{font-family:system-ui,sans-serif;margin:24px auto;max-width:1200px;padding:0 16px;color:#1a1a1a;line-height:1.4}
 h1{font-size:24px} h2{font-size:19px;margin-top:36px;border-bottom:1px solid #ddd;padding-bottom:4px}
 table{border-collapse:collapse;font-size:12.5px;margin:10px 0} th,td{border:1px solid #ddd;padding:3px 7px;text-align:left;vertical-align:top}
-th{background:#f3f5f7} td:nth-child(4){text-align:right}
+th{background:#f3f5f7} table.cells td:nth-child(4){text-align:right}
 .warn{background:#fff3f0;border-left:4px solid #d1495b;padding:6px 10px} .note{color:#444;font-style:italic}
-.legend{font-size:12.5px;color:#333} .methods li{font-size:13px}
+.legend{font-size:12.5px;color:#333} .same{font-size:12.5px;color:#333} table.aspects td:first-child{font-weight:600;white-space:nowrap} .methods li{font-size:13px}
 `;
 
 export function renderHtml(model: ReportModel): string {
@@ -128,6 +135,7 @@ export function renderHtml(model: ReportModel): string {
   const body = [
     `<h1>virtperf report: what isolation costs against bare metal</h1>`,
     `<p>Inputs: ${esc(model.sources.join(", "))}</p>`, overview,
+    ...[smokeText(model.comparison.stacks)].filter((t) => t !== undefined).map((t) => `<p class="warn smoke"><b>${esc(t)}</b></p>`),
     `<ul class="methods">${METHOD_TEXT.map((t) => `<li>${esc(t)}</li>`).join("")}<li>Charts: bars run from x1 (native) to each environment's ratio, green when better than native in the metric's direction, red when worse, grey when not significant; whiskers are the 95 % interval; a yellow diamond marks the study's ratio for the same configuration.</li></ul>`,
     ...(model.factsProblems.length ? [`<p class="warn">Facts files that could not be read: ${esc(model.factsProblems.join("; "))}</p>`] : []),
     ...model.sections.map((s) => sectionHtml(model, s, multiStack)),

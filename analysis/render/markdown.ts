@@ -4,7 +4,7 @@
  */
 import type { Row } from "../compare.ts";
 import type { Curve, ReportModel, Section } from "../sections.ts";
-import { METHOD_TEXT, measureLabel, medianText, num, rangeText, ratioShort, ratioText, referenceText, warningsText, directionText } from "../format.ts";
+import { METHOD_TEXT, SMOKE_STUDY_NOTE, measureLabel, medianText, num, rangeText, ratioShort, ratioText, referenceText, smokeText, warningsText, directionText } from "../format.ts";
 import { WARNING_CODES, WARNING_LABEL, WARNING_TEXT, type WarningCode } from "../warnings.ts";
 
 function cell(text: string): string {
@@ -54,9 +54,17 @@ function curveTable(curve: Curve): string {
 }
 
 function differences(section: Section): string {
-  if (section.differences.length === 0) return "_What differs between these environments:_ nothing that the run's facts and records show, beyond the environment kind.";
-  const lines = section.differences.map((d) => `- ${d.label}: ${d.values.map(([env, v]) => `${env} = ${v}`).join("; ")}`);
-  return `_What differs between these environments:_\n\n${lines.join("\n")}`;
+  const same = section.sameEverywhere.length ? `\n\n_Same in all:_\n\n${section.sameEverywhere.map((s) => `- ${s.label}: ${s.value}`).join("\n")}` : "";
+  if (section.differences.length === 0) return `_What differs between these environments:_ nothing that the run's facts and records show, beyond the environment kind.${same}`;
+  const envs = section.differences[0]!.values.map(([env]) => env);
+  const rows = section.differences.map((d) => [d.label, ...d.values.map(([, v]) => v)]);
+  return `_What differs between these environments:_\n\n${table(["aspect", ...envs], rows)}${same}`;
+}
+
+/** A stack's smoke-profile note where its section shows the study's figures. */
+function smokeStudyNote(section: Section): string {
+  const hasReference = section.measures.some((m) => m.rows.some((r) => r.reference));
+  return section.profile === "smoke" && hasReference ? `_${SMOKE_STUDY_NOTE}_` : "";
 }
 
 function warningLegend(rows: readonly Row[]): string {
@@ -73,6 +81,8 @@ function sectionText(model: ReportModel, section: Section, multiStack: boolean):
   const curves = model.curves.filter((c) => c.stack === section.stack && c.profile === section.profile && section.measures.some((m) => m.workload === c.workload));
   if (curves.length) parts.push(...curves.map(curveTable));
   else if (section.measures.length) parts.push(measureTable(section));
+  const smoke = smokeStudyNote(section);
+  if (smoke) parts.push(smoke);
   const st = model.comparison.stacks.find((s) => s.stack === section.stack && s.profile === section.profile);
   const relevant = st?.failures.filter((f) => section.workloads.includes(f.workload)) ?? [];
   if (relevant.length) parts.push(`_Failed trials (left out):_ ${relevant.map((f) => `${f.workload} on ${f.environment}: ${f.count}`).join("; ")}.`);
@@ -102,6 +112,7 @@ export function renderMarkdown(model: ReportModel): string {
     "# virtperf report: what isolation costs against bare metal",
     `Inputs: ${model.sources.map((s) => `\`${s}\``).join(", ")}`,
     overview(model),
+    ...[smokeText(model.comparison.stacks)].filter((t) => t !== undefined).map((t) => `> **${t}**`),
     `How to read:\n\n${METHOD_TEXT.map((t) => `- ${t}`).join("\n")}`,
   ];
   if (model.factsProblems.length) parts.push(`_Facts files that could not be read:_\n\n${model.factsProblems.map((p) => `- ${p}`).join("\n")}`);
