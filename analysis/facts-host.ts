@@ -49,11 +49,23 @@ function publishedPorts(bindings: unknown): string | undefined {
   return `${ports.size} port${ports.size === 1 ? "" : "s"} (${[...protos].sort().join("+")}) published${on}`;
 }
 
+/**
+ * The path a host client's packets take to published ports: `portPath` as the facts script measures it
+ * (docker-proxy running for the container, or kernel NAT), else the daemon's `userlandProxy` setting.
+ */
+function portPathText(facts: unknown): string | undefined {
+  const path = str(at(facts, "portPath"));
+  if (path && /docker-proxy|userland/i.test(path)) return "via the userland proxy (docker-proxy)";
+  if (path && /iptables|nat/i.test(path)) return "via kernel NAT (iptables), no userland proxy";
+  if (path && path !== "host network") return `port path: ${path}`;
+  const proxy = at(facts, "daemon", "userlandProxy");
+  return typeof proxy === "boolean" ? `userland proxy ${proxy ? "on" : "off"}` : undefined;
+}
+
 function dockerNetwork(facts: unknown): string | undefined {
   const mode = str(at(facts, "inspect", "networkMode"));
   if (!mode) return undefined;
-  const proxy = at(facts, "daemon", "userlandProxy");
-  const proxyText = typeof proxy === "boolean" ? `userland proxy ${proxy ? "on" : "off"}` : undefined;
+  const proxyText = portPathText(facts);
   if (mode === "host") return "host network stack (--net=host)";
   if (mode === "bridge" || mode === "default") {
     return ["Docker bridge with NAT", publishedPorts(at(facts, "inspect", "portBindings")), proxyText].filter((p) => !!p).join(", ");

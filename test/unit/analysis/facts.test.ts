@@ -97,8 +97,16 @@ describe("facts read defensively: odd or missing facts are unknown, never a cras
     const taskset = aspectsOf("n", f({ limits: { mode: "taskset", probe: { cpusAllowed: "0-3", memoryLimit: "9223372036854771712" } } }), native);
     assert.deepEqual([taskset.cpuset, taskset.memory], ["0-3 (taskset, no cgroup)", "unlimited (taskset sets no memory limit)"]);
   });
-  it("Docker's userland proxy is shown when the facts say so", () => {
-    const f: RunFacts = { dir: "", host: null, environments: new Map([["d", { inspect: { networkMode: "bridge", portBindings: {} }, daemon: { userlandProxy: false } }]]), unreadable: [] };
-    assert.equal(aspectsOf("d", f, oneRecord("d", "docker")).network, "Docker bridge with NAT, no ports published, userland proxy off");
-  });
+  const proxyCases = [
+    { facts: { daemon: { userlandProxy: false } }, network: "Docker bridge with NAT, no ports published, userland proxy off" },
+    { facts: { portPath: "docker-proxy (userland relay)" }, network: "Docker bridge with NAT, no ports published, via the userland proxy (docker-proxy)" },
+    { facts: { portPath: "iptables NAT" }, network: "Docker bridge with NAT, no ports published, via kernel NAT (iptables), no userland proxy" },
+    { facts: { portPath: "unknown (remote daemon)" }, network: "Docker bridge with NAT, no ports published, port path: unknown (remote daemon)" },
+  ];
+  for (const c of proxyCases) {
+    it(`Docker's port path is shown when the facts say so: ${JSON.stringify(c.facts)}`, () => {
+      const f: RunFacts = { dir: "", host: null, environments: new Map([["d", { inspect: { networkMode: "bridge", portBindings: {} }, ...c.facts }]]), unreadable: [] };
+      assert.equal(aspectsOf("d", f, oneRecord("d", "docker")).network, c.network);
+    });
+  }
 });
