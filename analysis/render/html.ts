@@ -99,8 +99,8 @@ function sectionHtml(model: ReportModel, section: Section, multiStack: boolean):
   parts.push(...curves.map(curveChart));
   if (section.key === "io") parts.push(fioLatencyCharts(section));
   if (section.measures.length) parts.push(measureTable(section));
-  if (section.profile === "smoke" && section.measures.some((m) => m.rows.some((r) => r.reference))) parts.push(`<p class="note">${esc(SMOKE_STUDY_NOTE)}</p>`);
   else parts.push(`<p class="warn">No successful trial in this section: every trial failed.</p>`);
+  if (section.profile === "smoke" && section.measures.some((m) => m.rows.some((r) => r.reference))) parts.push(`<p class="note">${esc(SMOKE_STUDY_NOTE)}</p>`);
   const st = model.comparison.stacks.find((s) => s.stack === section.stack && s.profile === section.profile);
   const failures = st?.failures.filter((f) => section.workloads.includes(f.workload)) ?? [];
   if (failures.length) parts.push(`<p class="warn">Failed trials (left out): ${esc(failures.map((f) => `${f.workload} on ${f.environment}: ${f.count}`).join("; "))}.</p>`);
