@@ -5,24 +5,29 @@
  */
 import type { RawRun } from "../contract.ts";
 
+/** SSH to a machine (a remote host under test, or a client machine). */
+export interface SshTargetSpec {
+  readonly kind: "ssh";
+  readonly host: string;
+  readonly user: string;
+  readonly port?: number;
+  /** Private key file. */
+  readonly identityFile?: string;
+  /** known_hosts file holding the host's public key; when absent, host keys are not checked. */
+  readonly knownHostsFile?: string;
+  /** `user@host:port` of a jump host (ssh -J). */
+  readonly jump?: string;
+  /** Command words prefixed, on the far side, to `timeout ... bash -s` (same meaning as local's wrap). */
+  readonly wrap?: readonly string[];
+}
+
 export type TargetSpec =
   | {
       readonly kind: "local";
       /** Command words prefixed to `bash -s` (e.g. a cgroup or taskset wrapper that gives native the same CPU set and memory). */
       readonly wrap?: readonly string[];
     }
-  | {
-      readonly kind: "ssh";
-      readonly host: string;
-      readonly user: string;
-      readonly port?: number;
-      /** Private key file. */
-      readonly identityFile?: string;
-      /** known_hosts file holding the host's public key; when absent, host keys are not checked. */
-      readonly knownHostsFile?: string;
-      /** `user@host:port` of a jump host (ssh -J). */
-      readonly jump?: string;
-    }
+  | SshTargetSpec
   | {
       readonly kind: "docker";
       readonly container: string;
@@ -34,9 +39,15 @@ export type TargetSpec =
       /** libvirt domain name; its address is looked up with `virsh domifaddr` at connect time. */
       readonly domain: string;
       readonly user: string;
+      /** Key for the guest: a path on this machine, or on `via`'s host when `via` is set. */
       readonly identityFile: string;
       /** libvirt URI (qemu:///system when absent). */
       readonly libvirtUri?: string;
+      /**
+       * The host the domain runs on when that is not this machine: the address lookup and the SSH hop
+       * into the guest run there (the domain, its NAT network and the key are all on that host).
+       */
+      readonly via?: Omit<SshTargetSpec, "wrap">;
     };
 
 export interface ExecOptions {

@@ -6,13 +6,30 @@
 import { execa } from "execa";
 import { createConnection } from "node:net";
 import type { RawRun } from "../contract.ts";
-import type { ExecOptions, Target, TargetSpec } from "./target.ts";
+import type { ExecOptions, SshTargetSpec, Target, TargetSpec } from "./target.ts";
 import { ProvisionError } from "../../lib/errors.ts";
+import { shJoin } from "../../lib/shell.ts";
 
 const BACKSTOP_S = 20;
+/** Extra seconds the host side of a guest hop gets, so the guest's own timeout fires first. */
+const HOP_MARGIN_S = 10;
+const DEFAULT_LIBVIRT_URI = "qemu:///system";
 
 function remoteShell(timeoutS: number): string[] {
   return ["timeout", "-k", "5", String(Math.ceil(timeoutS)), "bash", "-s"];
+}
+
+/** The command line an SSH target runs on the far side: its wrapper, then `timeout ... bash -s`. */
+export function sshRemoteCommand(spec: Pick<SshTargetSpec, "wrap">, timeoutS: number): string {
+  return shJoin([...(spec.wrap ?? []), ...remoteShell(timeoutS)]);
+}
+
+/** `<<'DELIM'` heredoc of `body`, with a delimiter that no line of `body` equals (so it cannot end early). */
+export function heredoc(body: string, base: string): { start: string; text: string } {
+  const lines = new Set(body.split("\n"));
+  let delim = base;
+  for (let i = 1; lines.has(delim); i++) delim = `${base}_${i}`;
+  return { start: `<<'${delim}'`, text: `${body.endsWith("\n") ? body : `${body}\n`}${delim}` };
 }
 
 async function run(file: string, args: readonly string[], script: string, opts: ExecOptions, env?: Record<string, string>): Promise<RawRun> {
@@ -30,7 +47,8 @@ async function run(file: string, args: readonly string[], script: string, opts: 
   };
 }
 
-function sshArgs(t: { host: string; user: string; port?: number; identityFile?: string; knownHostsFile?: string; jump?: string }): string[] {
+/** ssh's options and destination for a target (everything before the remote command). Pure. */
+export function sshArgs(t: Omit<SshTargetSpec, "kind" | "wrap">): string[] {
   const args = ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "ServerAliveInterval=15", "-o", "LogLevel=ERROR"];
   if (t.knownHostsFile) args.push("-o", `UserKnownHostsFile=${t.knownHostsFile}`, "-o", "StrictHostKeyChecking=yes");
   else args.push("-o", "UserKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=no");
@@ -70,6 +88,52 @@ export async function guestAddress(domain: string, uri = "qemu:///system"): Prom
   });
 }
 
+/**
+ * Bash run ON a remote host that prints the guest's live address, the way guestAddress() picks it here:
+ * ARP candidates, then leases newest first, the first that accepts TCP on `port` (22) wins. Pure.
+ */
+export function guestLookupScript(domain: string, uri = DEFAULT_LIBVIRT_URI, port = 22): string {
+  const list = (source: string) =>
+    `virsh -c ${shJoin([uri, "domifaddr", domain, "--source", source])} 2>/dev/null | sed -nE 's|.*ipv4[[:space:]]+([0-9.]+)/[0-9]+.*|\\1|p'`;
+  return `set -uo pipefail
+candidates=$( { ${list("arp")}; ${list("lease")} | tac; } | awk 'NF && !seen[$0]++')
+for a in $candidates; do
+  if timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$a" ${port} 2>/dev/null; then echo "$a"; exit 0; fi
+done
+echo "candidates: $(echo $candidates)" >&2
+exit 1
+`;
+}
+
+/** Bash run ON a remote host that sends `script` to the guest at `address` (key path on that host). Pure. */
+export function guestHopScript(spec: { user: string; identityFile: string }, address: string, script: string, timeoutS: number): string {
+  const doc = heredoc(script, "VIRTPERF_GUEST");
+  const ssh = shJoin(["ssh", ...sshArgs({ host: address, user: spec.user, identityFile: spec.identityFile }), shJoin(remoteShell(timeoutS))]);
+  return `${ssh} ${doc.start}\n${doc.text}\n`;
+}
+
+/** A guest on a remote host: found and reached from that host, over the `via` SSH target. */
+function guestViaTarget(spec: TargetSpec & { kind: "guest" }, via: Omit<SshTargetSpec, "wrap">): Target {
+  const { wrap: _ignored, ...hopSpec } = via as SshTargetSpec;
+  const hop = connect(hopSpec);
+  let address: Promise<string> | undefined;
+  const lookup = async () => {
+    const r = await hop.exec(guestLookupScript(spec.domain, spec.libvirtUri), { timeoutS: 60 });
+    const found = r.stdout.trim();
+    if (r.exitCode === 0 && /^[0-9.]+$/.test(found)) return found;
+    throw new ProvisionError(`guest ${spec.domain} on ${via.host} has no address that answers SSH (${r.stderr.trim() || `exit ${r.exitCode}`})`, {
+      suggestions: [`on ${via.host}: virsh -c ${spec.libvirtUri ?? DEFAULT_LIBVIRT_URI} domstate ${spec.domain}`, "is the libvirt network 'default' started there?"],
+    });
+  };
+  const host = () => (address ??= lookup());
+  return {
+    description: `guest ${spec.domain} via ${hop.description}`,
+    serverHost: host,
+    exec: async (script, opts) =>
+      hop.exec(guestHopScript(spec, await host(), script, opts.timeoutS), { timeoutS: opts.timeoutS + HOP_MARGIN_S }),
+  };
+}
+
 export function connect(spec: TargetSpec): Target {
   switch (spec.kind) {
     case "local": {
@@ -85,9 +149,9 @@ export function connect(spec: TargetSpec): Target {
     }
     case "ssh":
       return {
-        description: `ssh ${spec.user}@${spec.host}`,
+        description: `ssh ${spec.user}@${spec.host}${spec.wrap?.length ? ` (${spec.wrap.join(" ")})` : ""}`,
         serverHost: async () => spec.host,
-        exec: (script, opts) => run("ssh", [...sshArgs(spec), remoteShell(opts.timeoutS).join(" ")], script, opts),
+        exec: (script, opts) => run("ssh", [...sshArgs(spec), sshRemoteCommand(spec, opts.timeoutS)], script, opts),
       };
     case "docker": {
       const env = spec.dockerHost ? { DOCKER_HOST: spec.dockerHost } : undefined;
@@ -99,6 +163,7 @@ export function connect(spec: TargetSpec): Target {
       };
     }
     case "guest": {
+      if (spec.via) return guestViaTarget(spec, spec.via);
       let address: Promise<string> | undefined;
       const host = () => (address ??= guestAddress(spec.domain, spec.libvirtUri));
       return {

@@ -1,0 +1,179 @@
+/**
+ * SSH targets with a wrapper and guests reached through a remote host: the pure renderings (remote
+ * command line, guest lookup and hop scripts), run for real here with bash, a fake `ssh` that runs the
+ * remote command locally and a fake `virsh` (see fake-ssh.ts).
+ */
+import { describe, it, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { createServer, type Server } from "node:net";
+import { connect, guestHopScript, guestLookupScript, heredoc, sshArgs, sshRemoteCommand } from "../../../workloads/runner/targets.ts";
+import type { SshTargetSpec } from "../../../workloads/runner/target.ts";
+import { fakeBin } from "./fake-ssh.ts";
+
+/** The words bash makes of a command line (what sshd's login shell runs on the far side). */
+function bashWords(line: string): string[] {
+  return execFileSync("bash", ["-c", `for w in ${line}; do printf '%s\\0' "$w"; done`], { encoding: "utf8" }).split("\0").slice(0, -1);
+}
+
+function listen(host: string, port = 0): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const s = createServer((c) => c.destroy());
+    s.once("error", reject);
+    s.listen(port, host, () => resolve(s));
+  });
+}
+
+const nativeLikeWrap = ["bash", "-c", `f='/s/a b.cgroup'; echo "$$" >/dev/null; exec "$@"`, "virtperf-native"];
+
+describe("sshRemoteCommand", () => {
+  const cases: { wrap?: string[]; timeoutS: number }[] = [{ timeoutS: 30 }, { wrap: [], timeoutS: 7.2 }, { wrap: nativeLikeWrap, timeoutS: 600 }];
+  for (const c of cases) {
+    it(`wrap ${JSON.stringify(c.wrap)}: the wrapper's words, then timeout -k 5 ${Math.ceil(c.timeoutS)} bash -s`, () => {
+      assert.deepEqual(bashWords(sshRemoteCommand(c, c.timeoutS)), [...(c.wrap ?? []), "timeout", "-k", "5", String(Math.ceil(c.timeoutS)), "bash", "-s"]);
+    });
+  }
+
+  it("the wrapper really runs the script (remote shell simulated with bash -c)", () => {
+    const wrap = ["env", "W=it's $HOME `x`"];
+    const out = execFileSync("bash", ["-c", sshRemoteCommand({ wrap }, 10)], { input: `echo "$W"`, encoding: "utf8" });
+    assert.equal(out, "it's $HOME `x`\n");
+  });
+});
+
+describe("sshArgs", () => {
+  const cases: { spec: Omit<SshTargetSpec, "kind">; has: string[]; lacks: string[] }[] = [
+    { spec: { host: "h", user: "u" }, has: ["UserKnownHostsFile=/dev/null", "StrictHostKeyChecking=no", "u@h"], lacks: ["-p", "-i"] },
+    { spec: { host: "h", user: "u", port: 2222, identityFile: "/k", knownHostsFile: "/k.known_hosts" },
+      has: ["UserKnownHostsFile=/k.known_hosts", "StrictHostKeyChecking=yes", "-p", "2222", "-i", "/k", "u@h"], lacks: ["StrictHostKeyChecking=no"] },
+  ];
+  for (const c of cases) {
+    it(`${JSON.stringify(c.spec)}`, () => {
+      const args = sshArgs(c.spec);
+      for (const w of c.has) assert.ok(args.includes(w), `${w} in ${args.join(" ")}`);
+      for (const w of c.lacks) assert.ok(!args.includes(w), `${w} not in ${args.join(" ")}`);
+      assert.equal(args.at(-1), `${c.spec.user}@${c.spec.host}`, "destination last: the remote command follows");
+    });
+  }
+});
+
+describe("heredoc", () => {
+  const cases = [
+    { body: "echo a", delim: "D" },
+    { body: "echo a\nD\necho b", delim: "D_1" },
+    { body: "D\nD_1\n", delim: "D_2" },
+  ];
+  for (const c of cases) {
+    it(`${JSON.stringify(c.body)} -> delimiter ${c.delim}, and bash reads the body back intact`, () => {
+      const doc = heredoc(c.body, "D");
+      assert.equal(doc.start, `<<'${c.delim}'`);
+      const out = execFileSync("bash", ["-c", `cat ${doc.start}\n${doc.text}\n`], { encoding: "utf8" });
+      assert.equal(out, c.body.endsWith("\n") ? c.body : `${c.body}\n`);
+    });
+  }
+});
+
+describe("guestLookupScript (on the host: fake virsh, real TCP probes)", async () => {
+  const live = await listen("127.0.0.1");
+  const port = (live.address() as { port: number }).port;
+  const live2 = await listen("127.0.0.3", port);
+  after(() => { live.close(); live2.close(); });
+  // 127.0.0.1 and 127.0.0.3 answer on the port, 127.0.0.5 and 127.0.0.6 refuse it. virsh lists leases oldest first.
+  const cases = [
+    { name: "ARP before leases", arp: "127.0.0.3", lease: "127.0.0.1", want: "127.0.0.3" },
+    { name: "leases newest first", arp: "", lease: "127.0.0.3\n127.0.0.1", want: "127.0.0.1" },
+    { name: "addresses that do not answer are skipped", arp: "127.0.0.5", lease: "127.0.0.1\n127.0.0.6", want: "127.0.0.1" },
+    { name: "nothing answers: exit 1, candidates named", arp: "127.0.0.5", lease: "127.0.0.6", want: undefined },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const line = (a: string) => ` vnet0      52:54:00:aa:bb:cc    ipv4         ${a}/24`;
+      const fakes = await fakeBin({
+        arp: [" Name       MAC address          Protocol     Address", "-".repeat(60), ...c.arp.split("\n").filter(Boolean).map(line)].join("\n"),
+        lease: c.lease.split("\n").map(line).join("\n"),
+      });
+      try {
+        const r = spawnSync("bash", ["-s"], { input: guestLookupScript("virtperf-t-kvm", "qemu:///system", port), encoding: "utf8", env: { ...process.env, PATH: `${fakes.dir}:${process.env.PATH}` } });
+        if (c.want) {
+          assert.equal(r.status, 0, r.stderr);
+          assert.equal(r.stdout, `${c.want}\n`);
+        } else {
+          assert.equal(r.status, 1);
+          assert.equal(r.stdout, "");
+          assert.match(r.stderr, /candidates: 127\.0\.0\.5 127\.0\.0\.6/);
+        }
+      } finally {
+        await fakes.remove();
+      }
+    });
+  }
+});
+
+describe("guestHopScript", () => {
+  const scripts = ["echo one; echo \"$((1+2))\" 'q'", "cat <<'VIRTPERF_GUEST'\ninner\nVIRTPERF_GUEST\necho after"];
+  for (const script of scripts) {
+    it(`sends ${JSON.stringify(script)} to the guest intact, with its key and timeout`, async () => {
+      const fakes = await fakeBin();
+      const undo = fakes.activate();
+      try {
+        const hop = guestHopScript({ user: "root", identityFile: "/scratch/ssh/id_ed25519" }, "192.168.122.9", script, 42);
+        const direct = execFileSync("bash", ["-s"], { input: script, encoding: "utf8" });
+        assert.equal(execFileSync("bash", ["-s"], { input: hop, encoding: "utf8" }), direct);
+        const [call] = await fakes.sshCalls();
+        assert.deepEqual(call, [...sshArgs({ host: "192.168.122.9", user: "root", identityFile: "/scratch/ssh/id_ed25519" }), "timeout -k 5 42 bash -s"]);
+      } finally {
+        undo();
+        await fakes.remove();
+      }
+    });
+  }
+});
+
+describe("connect: ssh with wrap, guest via the host (fake ssh runs the remote side here)", () => {
+  it("ssh: the wrapper runs on the far side, before timeout ... bash -s", async () => {
+    const fakes = await fakeBin();
+    const undo = fakes.activate();
+    try {
+      const spec: SshTargetSpec = { kind: "ssh", host: "bench", user: "u", port: 2222, knownHostsFile: "/k.kh", wrap: ["env", "VIRTPERF_WRAPPED=yes"] };
+      const r = await connect(spec).exec("echo \"$VIRTPERF_WRAPPED\"", { timeoutS: 10 });
+      assert.equal(r.stdout, "yes\n");
+      const [call] = await fakes.sshCalls();
+      assert.deepEqual(call, [...sshArgs(spec), "env VIRTPERF_WRAPPED=yes timeout -k 5 10 bash -s"]);
+    } finally {
+      undo();
+      await fakes.remove();
+    }
+  });
+
+  it("guest via: the address is looked up on the host, scripts hop from there; a guest timeout is reported", async (t) => {
+    // The lookup probes port 22: a listener on 127.0.0.2:22 plays the live guest (needs root; skipped otherwise).
+    let guest: Server;
+    try {
+      guest = await listen("127.0.0.2", 22);
+    } catch (e) {
+      t.skip(`cannot listen on 127.0.0.2:22 here (${(e as Error).message})`);
+      return;
+    }
+    const fakes = await fakeBin({ arp: "", lease: " vnet0  52:54:00:aa:bb:cc  ipv4  127.0.0.2/24\n vnet0  52:54:00:aa:bb:cc  ipv4  127.0.0.7/24" });
+    const undo = fakes.activate();
+    try {
+      const via = { kind: "ssh" as const, host: "bench", user: "u", port: 2222, identityFile: "/k", knownHostsFile: "/k.known_hosts" };
+      const target = connect({ kind: "guest", domain: "virtperf-t-kvm", user: "root", identityFile: "/scratch/ssh/id_ed25519", via });
+      assert.equal(await target.serverHost(), "127.0.0.2");
+      const r = await target.exec("echo in-guest", { timeoutS: 30 });
+      assert.equal(r.stdout, "in-guest\n");
+      const calls = await fakes.sshCalls();
+      assert.equal(calls.length, 3, "lookup on the host, then host hop and guest ssh");
+      assert.deepEqual(calls[0], [...sshArgs(via), "timeout -k 5 60 bash -s"]);
+      assert.deepEqual(calls[1], [...sshArgs(via), "timeout -k 5 40 bash -s"]);
+      assert.deepEqual(calls[2], [...sshArgs({ host: "127.0.0.2", user: "root", identityFile: "/scratch/ssh/id_ed25519" }), "timeout -k 5 30 bash -s"]);
+      const slow = await target.exec("sleep 20", { timeoutS: 1 });
+      assert.equal(slow.timedOut, true);
+      assert.equal(slow.exitCode, 124);
+    } finally {
+      undo();
+      guest.close();
+      await fakes.remove();
+    }
+  });
+});
