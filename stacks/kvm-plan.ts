@@ -13,6 +13,7 @@ import { shq } from "../lib/shell.ts";
 import { parseCpuset } from "./config.ts";
 import { GUEST_DATA_DIR, GUEST_WORK_ROOT, guestImage, type GuestImage } from "./guest-image.ts";
 import { accelerationLabel, macFor, renderDomainXml, type DomainSpec } from "./kvm-spec.ts";
+import { hostSshTarget } from "./native-spec.ts";
 
 /** How long the domain script waits for the guest to answer SSH (TCG boots take about 30 s here). Seconds. */
 export const KVM_BOOT_TIMEOUT_S = 300;
@@ -204,9 +205,11 @@ export function planKvm(x: Experiment, env: EnvironmentDef, index: number, probe
   const img = guestImage(x);
   const spec = domainSpecFor(x, env, accel, probe, img);
   const commands = [diskCommand(spec, img), ...(spec.options.hugepages ? [hugepagesCommand(spec)] : []), domainCommand(spec, img)];
+  const a = x.host.address;
   return {
     def: env, acceleration: accel,
-    target: { kind: "guest", domain: spec.name, user: "root", identityFile: img.identityFile },
+    // On an SSH host the domain, its NAT network and the key are there: the runner reaches the guest via the host.
+    target: { kind: "guest", domain: spec.name, user: "root", identityFile: img.identityFile, ...(a.kind === "ssh" ? { via: hostSshTarget(a) } : {}) },
     ports: [0, 1, 2, 3].map((i) => 21000 + 10 * index + i),
     dataDir: GUEST_DATA_DIR, workRoot: GUEST_WORK_ROOT,
     shape: { cpus: spec.cpus.length, memoryMiB: spec.memoryMiB },

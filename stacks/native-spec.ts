@@ -13,8 +13,9 @@
  * the wrapper reads; the facts run a probe THROUGH the wrapper, so they show what native really got.
  */
 import type { EnvironmentDef } from "./environments.ts";
-import type { CommandSpec, Experiment } from "./experiment.ts";
+import type { CommandSpec, Experiment, HostAddress } from "./experiment.ts";
 import type { EnvironmentPlan } from "./plan.ts";
+import type { SshTargetSpec } from "../workloads/runner/target.ts";
 import { shJoin, shq } from "../lib/shell.ts";
 
 /** Bash function `js VALUE` printing VALUE as a JSON string (backslash, quote, tab, CR, LF escaped). */
@@ -36,6 +37,30 @@ export function nativePaths(x: Experiment, env: EnvironmentDef): NativePaths {
     stateFile: `${x.host.scratchDir}/native/${id}.cgroup`,
     dataDir: `${x.host.ioDir}/${id}`,
     workRoot: `${x.host.scratchDir}/work/${id}`,
+  };
+}
+
+type SshAddress = HostAddress & { kind: "ssh" };
+
+/** The known_hosts file pinning an SSH host's key, beside its private key on the machine running virtperf. */
+export function knownHostsFile(a: SshAddress): string {
+  return `${a.privateKeyFile}.known_hosts`;
+}
+
+/** How the runner, the facts and clients reach an SSH host: its key, its pinned host key. */
+export function hostSshTarget(a: SshAddress): SshTargetSpec {
+  return { kind: "ssh", host: a.host, user: a.user, port: a.port, identityFile: a.privateKeyFile, knownHostsFile: knownHostsFile(a) };
+}
+
+/** A local step that writes knownHostsFile() from `hostPublicKey` (`[host]:port key` when the port is not 22). */
+export function knownHostsCommand(a: SshAddress): CommandSpec {
+  const pattern = a.port === 22 ? a.host : `[${a.host}]:${a.port}`;
+  const lines = a.hostPublicKey.split("\n").map((l) => l.trim()).filter(Boolean).map((key) => `${pattern} ${key}`);
+  const file = knownHostsFile(a);
+  return {
+    role: "known-hosts", on: "local", triggers: lines,
+    create: `mkdir -p "$(dirname ${shq(file)})"\nprintf '%s\\n' ${shJoin(lines)} > ${shq(`${file}.tmp`)} && mv ${shq(`${file}.tmp`)} ${shq(file)}`,
+    delete: `rm -f ${shq(file)}`,
   };
 }
 
@@ -116,14 +141,13 @@ export function planNative(x: Experiment, env: EnvironmentDef, packages: readonl
   ];
   return {
     def: env, acceleration: "none",
-    // Over SSH there is no wrapper in TargetSpec: the facts then show the host's whole CPU set.
-    target: a.kind === "local"
-      ? { kind: "local", wrap }
-      : { kind: "ssh", host: a.host, user: a.user, port: a.port, identityFile: a.privateKeyFile },
+    // The same wrapper locally and over SSH (there it runs on the host, before `timeout ... bash -s`).
+    target: a.kind === "local" ? { kind: "local", wrap } : { ...hostSshTarget(a), wrap },
     ports: [], dataDir: p.dataDir, workRoot: p.workRoot,
     shape: { cpus: x.host.cpus, memoryMiB: x.host.memoryMiB },
     commands,
-    facts: nativeFactsScript(p, a.kind === "local" ? wrap : []),
+    // Facts run where the host is (the planner sends them over SSH for a remote one), through the wrapper.
+    facts: nativeFactsScript(p, wrap),
   };
 }
 

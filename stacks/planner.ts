@@ -9,12 +9,13 @@ import { join } from "node:path";
 import { shJoin, shq } from "../lib/shell.ts";
 import { WORKLOADS, allPackages } from "../workloads/registry.ts";
 import type { ProfileName } from "../workloads/contract.ts";
-import type { TargetSpec } from "../workloads/runner/target.ts";
+import type { SshTargetSpec, TargetSpec } from "../workloads/runner/target.ts";
+import { heredoc, sshArgs } from "../workloads/runner/targets.ts";
 import type { CommandSpec, Experiment } from "./experiment.ts";
 import type { EnvironmentPlan, HostProbe, Plan, Schedule, TrialPlan } from "./plan.ts";
 import { buildSchedule } from "./schedule.ts";
 import { resultsDir, runId, ATTEMPTS_FILE } from "./results.ts";
-import { planNative } from "./native-spec.ts";
+import { hostSshTarget, knownHostsCommand, planNative } from "./native-spec.ts";
 import { PRESETS } from "./environments.ts";
 import { planDocker, planDockerImage } from "./docker-spec.ts";
 import { planKvm } from "./kvm-plan.ts";
@@ -38,8 +39,7 @@ export function estimateSeconds(profile: ProfileName, env: EnvironmentPlan): num
 function clientTarget(x: Experiment): TargetSpec | undefined {
   if (x.client.kind === "ssh") return x.client.target;
   const a = x.host.address;
-  if (a.kind === "ssh") return { kind: "ssh", host: a.host, user: a.user, port: a.port, identityFile: a.privateKeyFile };
-  return undefined;
+  return a.kind === "ssh" ? hostSshTarget(a) : undefined;
 }
 
 function minutesLeft(seconds: number): string {
@@ -86,14 +86,24 @@ function planTrials(x: Experiment, schedule: Schedule, envs: readonly Environmen
   });
 }
 
-/** One facts command: the environment's facts script, its JSON kept in `<dir>/facts/<name>.json`. */
-function factsCommand(name: string, script: string, dir: string): CommandSpec {
+/** `ssh <args> bash -s <<'VIRTPERF_FACTS'` with the script as the heredoc: runs it on that host. */
+function sshWithScript(on: SshTargetSpec, script: string): string {
+  const doc = heredoc(script, "VIRTPERF_FACTS");
+  return `ssh ${shJoin([...sshArgs(on), "bash", "-s"])} ${doc.start}\n${doc.text}`;
+}
+
+/**
+ * One facts command: the environment's facts script, its JSON kept in `<dir>/facts/<name>.json` here.
+ * With `on`, the script runs on that SSH host (host-side facts of a remote host); the file is still local.
+ */
+function factsCommand(name: string, script: string, dir: string, on?: SshTargetSpec): CommandSpec {
   const file = join(dir, "facts", `${name}.json`);
+  const body = on ? sshWithScript(on, script.trim()) : script.trim();
   return {
     role: `facts-${name}`, on: "local",
     create: [
       `mkdir -p ${shq(join(dir, "facts"))}`,
-      `if ( ${script.trim()}\n) > ${shq(`${file}.tmp`)}; then mv ${shq(`${file}.tmp`)} ${shq(file)}; else rm -f ${shq(`${file}.tmp`)}; echo ${shq(`facts of ${name} failed`)} >&2; fi`,
+      `if ( ${body}\n) > ${shq(`${file}.tmp`)}; then mv ${shq(`${file}.tmp`)} ${shq(file)}; else rm -f ${shq(`${file}.tmp`)}; echo ${shq(`facts of ${name} failed`)} >&2; fi`,
     ].join("\n"),
   };
 }
@@ -119,8 +129,14 @@ export function plan(x: Experiment, probe: HostProbe): Plan {
     environments: x.environments.map((e) => e.name), workloads: x.workloads, repetitions: x.repetitions, seed: x.seed,
     needsWarmup: (w) => WORKLOADS[w].warmup,
   });
-  const facts = [factsCommand("host", native.facts, dir), ...environments.filter((e) => e.def.options.kind !== "native").map((e) => factsCommand(e.def.name, e.facts, dir))];
-  return { experiment: x, runId: run, resultsDir: dir, host: native,
+  // Host-side facts (native's, a guest's) run on an SSH host; Docker's reach its daemon with DOCKER_HOST from here.
+  const a = x.host.address;
+  const remote = a.kind === "ssh" ? hostSshTarget(a) : undefined;
+  const facts = [factsCommand("host", native.facts, dir, remote),
+    ...environments.filter((e) => e.def.options.kind !== "native").map((e) => factsCommand(e.def.name, e.facts, dir, e.def.options.kind === "kvm" ? remote : undefined))];
+  // For an SSH host the first (local) step pins its key in the known_hosts file every ssh target uses.
+  const host = a.kind === "ssh" ? { ...native, commands: [knownHostsCommand(a), ...native.commands] } : native;
+  return { experiment: x, runId: run, resultsDir: dir, host,
     ...(image ? { dockerImage: image } : {}), ...(kinds.has("kvm") ? { guestImage: planGuestImage(x) } : {}),
     environments, facts, schedule, trials: planTrials(x, schedule, environments, run, dir) };
 }

@@ -53,11 +53,14 @@ describe("planNative", () => {
     assert.match(out, new RegExp(`Cpus_allowed_list:\\s+${first}\\n`));
   });
 
-  it("ssh host: an ssh target with the key file", () => {
+  it("ssh host: an ssh target with the key file, the pinned host key and the same wrapper as locally", () => {
     const x = experiment({
       host: { ...experiment().host, address: { kind: "ssh", host: "srv", user: "bench", port: 2222, privateKeyFile: "/k", hostPublicKey: "ssh-ed25519 AAA" } },
     });
-    assert.deepEqual(planNative(x, native, []).target, { kind: "ssh", host: "srv", user: "bench", port: 2222, identityFile: "/k" });
+    const t = planNative(experiment(), native, []).target;
+    const wrap = t.kind === "local" ? t.wrap : undefined;
+    assert.ok(wrap?.length);
+    assert.deepEqual(planNative(x, native, []).target, { kind: "ssh", host: "srv", user: "bench", port: 2222, identityFile: "/k", knownHostsFile: "/k.known_hosts", wrap });
   });
 
   it("refuses a non-native environment", () => {

@@ -1,0 +1,111 @@
+/**
+ * The plan of an experiment on an SSH host: the host key pinned in a local known_hosts file by the first
+ * (local) preparation step, native's ssh target with the cgroup/taskset wrapper, guests reached via the
+ * host, clients on the host, and host-side facts run on the host over ssh (a fake ssh runs them here).
+ */
+import { describe, it, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseExperiment } from "../../../stacks/config.ts";
+import { plan, VIRTPERF_BIN } from "../../../stacks/planner.ts";
+import { knownHostsCommand } from "../../../stacks/native-spec.ts";
+import { sshArgs } from "../../../workloads/runner/targets.ts";
+import type { TargetSpec } from "../../../workloads/runner/target.ts";
+import { fakeBin } from "../runner/fake-ssh.ts";
+
+const tmp = mkdtempSync(join(tmpdir(), "virtperf-remote-host-"));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+const keyFile = join(tmp, "keys", "dev-host");
+const cpu = execFileSync("bash", ["-c", "taskset -cp $$ | sed 's/.*: //'"], { encoding: "utf8" }).trim().split(/[,-]/)[0]!;
+const probe = { cpus: [0, 1], memoryMiB: 24105, kvmUsable: false, threadsPerCore: 1 };
+
+function experimentOn(host: unknown) {
+  return parseExperiment({
+    host, environments: ["native", "docker", "kvm"], workloads: ["xz", "redis"], profile: "smoke", repetitions: 1,
+    cpuset: cpu, memoryMiB: 1024, scratchDir: "/nonexistent-virtperf", resultsRoot: join(tmp, "results"),
+  }, "dev", { cpus: [0, 1, Number(cpu)], memoryMiB: 24105 });
+}
+
+const sshHost = { host: "bench.example", user: "bench", port: 2222, privateKeyFile: keyFile, hostPublicKey: "ssh-ed25519 AAAAC3Nza host-key" };
+const remote = plan(experimentOn(sshHost), probe);
+const local = plan(experimentOn("local"), probe);
+const hostTarget = { kind: "ssh", host: "bench.example", user: "bench", port: 2222, identityFile: keyFile, knownHostsFile: `${keyFile}.known_hosts` };
+
+function env(p: typeof remote, name: string) {
+  return p.environments.find((e) => e.def.name === name)!;
+}
+function trialFlag(p: typeof remote, environment: string, name: string): string | undefined {
+  const line = p.trials.find((t) => t.environment === environment)!.command.split("\n").find((l) => l.includes(`${VIRTPERF_BIN} trial`))!;
+  const words = execFileSync("bash", ["-c", `for w in ${line.replace(/^rc=0; /, "").replace(/ \|\| rc=\$\?$/, "")}; do printf '%s\\0' "$w"; done`], { encoding: "utf8" }).split("\0");
+  const i = words.indexOf(name);
+  return i < 0 ? undefined : words[i + 1];
+}
+
+describe("plan for an SSH host", () => {
+  it("pins the host key first, in a local step; the rest of the preparation runs on the host", () => {
+    assert.deepEqual(remote.host.commands.map((c) => [c.role, c.on]), [["known-hosts", "local"], ["host-packages", "host"], ["host-dirs", "host"], ["native-cgroup", "host"]]);
+    assert.ok(!local.host.commands.some((c) => c.role === "known-hosts"));
+  });
+
+  const pins = [
+    { port: 2222, line: "[bench.example]:2222 ssh-ed25519 AAAAC3Nza host-key" },
+    { port: 22, line: "bench.example ssh-ed25519 AAAAC3Nza host-key" },
+  ];
+  for (const pin of pins) {
+    it(`known_hosts step writes "${pin.line}" beside the key, and its delete removes it`, () => {
+      const a = { kind: "ssh" as const, ...sshHost, port: pin.port, privateKeyFile: join(tmp, `k${pin.port}`, "key") };
+      const c = knownHostsCommand(a);
+      execFileSync("bash", ["-c", c.create]);
+      assert.equal(readFileSync(`${a.privateKeyFile}.known_hosts`, "utf8"), `${pin.line}\n`);
+      execFileSync("bash", ["-c", c.delete!]);
+      assert.equal(existsSync(`${a.privateKeyFile}.known_hosts`), false);
+    });
+  }
+
+  it("native: an ssh target with the pinned key and the same wrapper as on a local host", () => {
+    const t = env(local, "native").target;
+    const wrap = t.kind === "local" ? t.wrap : undefined;
+    assert.ok(wrap?.length);
+    assert.deepEqual(env(remote, "native").target, { ...hostTarget, wrap });
+    assert.deepEqual(JSON.parse(trialFlag(remote, "native", "--target")!), { ...hostTarget, wrap });
+  });
+
+  it("kvm: the guest is reached via the host (no wrapper on the hop); locally there is no via", () => {
+    const t = env(remote, "kvm").target as TargetSpec & { kind: "guest" };
+    assert.equal(t.identityFile, "/nonexistent-virtperf/ssh/id_ed25519");
+    assert.deepEqual(t.via, hostTarget);
+    assert.equal((env(local, "kvm").target as { via?: unknown }).via, undefined);
+  });
+
+  it("clients run on the host, over ssh with the pinned key", () => {
+    assert.deepEqual(JSON.parse(trialFlag(remote, "docker", "--client")!), hostTarget);
+    assert.equal(trialFlag(local, "docker", "--client"), undefined);
+  });
+
+  it("host and kvm facts run on the host over ssh; Docker's stay here (DOCKER_HOST reaches the daemon)", () => {
+    const viaSsh = `ssh ${[...sshArgs(hostTarget), "bash", "-s"].join(" ")} <<'VIRTPERF_FACTS'`;
+    const onHost = remote.facts.map((f) => [f.role, f.on, f.create.includes(viaSsh)]);
+    assert.deepEqual(onHost, [["facts-host", "local", true], ["facts-docker", "local", false], ["facts-kvm", "local", true]]);
+    for (const f of [...remote.facts, ...local.facts]) execFileSync("bash", ["-n", "-c", f.create]);
+    assert.ok(local.facts.every((f) => !f.create.includes("VIRTPERF_FACTS")));
+  });
+
+  it("host facts for real through the (fake) ssh: JSON written here, probe run through native's wrapper", async () => {
+    const fakes = await fakeBin();
+    const undo = fakes.activate();
+    try {
+      const f = remote.facts.find((c) => c.role === "facts-host")!;
+      execFileSync("bash", ["-c", f.create], { stdio: ["ignore", "pipe", "pipe"] });
+      const facts = JSON.parse(readFileSync(join(remote.resultsDir, "facts", "host.json"), "utf8"));
+      assert.equal(facts.kind, "native");
+      assert.equal(facts.limits.probe.cpusAllowed, cpu, "the facts' probe ran under native's taskset");
+      assert.deepEqual(await fakes.sshCalls(), [[...sshArgs(hostTarget), "bash", "-s"]]);
+    } finally {
+      undo();
+      await fakes.remove();
+    }
+  });
+});
