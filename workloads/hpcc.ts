@@ -43,6 +43,16 @@ export const HPCC_TOOL = {
   on: "env",
 } as const;
 
+/** The fields linpack, stream and randomaccess share: one tool, one run on the env side, no server. */
+export const HPCC_WORKLOAD_FIELDS = {
+  packages: HPCC_PACKAGES,
+  clientPackages: [],
+  tool: HPCC_TOOL,
+  requires: HPCC_REQUIRES,
+  ports: 0,
+  warmup: false,
+} as const;
+
 /** The squarest grid with P <= Q and P * Q = procs (a prime count gives 1 x procs). */
 export function processGrid(procs: number): { p: number; q: number } {
   if (!Number.isInteger(procs) || procs < 1) throw new RangeError(`hpcc needs a positive whole number of processes, got ${procs}`);

@@ -4,7 +4,7 @@
  * process), the closest optimized BLAS in Debian main. Sizing and MPI settings: ../hpcc.ts.
  */
 import type { HostShape, MetricSpec, ProfileName, Workload } from "../contract.ts";
-import { HPCC_PACKAGES, HPCC_REQUIRES, HPCC_TOOL, hpccParams, hpccSteps, type HpccParams } from "../hpcc.ts";
+import { HPCC_WORKLOAD_FIELDS, hpccParams, hpccSteps, type HpccParams } from "../hpcc.ts";
 import { parseLinpack } from "./parse.ts";
 
 export type LinpackParams = HpccParams;
@@ -25,12 +25,7 @@ export const workload: Workload<LinpackParams> = {
   title: "HPL dense linear solve (hpcc)",
   paper: "Intel optimized LINPACK (MKL), N = 45000, 32 threads, 10 trials: GFLOPS",
   group: "cpu",
-  packages: [...HPCC_PACKAGES],
-  clientPackages: [],
-  tool: HPCC_TOOL,
-  requires: HPCC_REQUIRES,
-  ports: 0,
-  warmup: false,
+  ...HPCC_WORKLOAD_FIELDS,
   metrics,
   cases: ["hpl"],
   params: (profile: ProfileName, shape: HostShape) => hpccParams(profile, shape, MEMORY_SHARE),

@@ -4,7 +4,7 @@
  * the memory HPL's N implies; see ../hpcc.ts for sizing and MPI settings.
  */
 import type { HostShape, MetricSpec, ProfileName, Workload } from "../contract.ts";
-import { HPCC_PACKAGES, HPCC_REQUIRES, HPCC_TOOL, hpccParams, hpccSteps, type HpccParams } from "../hpcc.ts";
+import { HPCC_WORKLOAD_FIELDS, hpccParams, hpccSteps, type HpccParams } from "../hpcc.ts";
 import { parseRandomAccess } from "./parse.ts";
 
 export type RandomAccessParams = HpccParams;
@@ -25,12 +25,7 @@ export const workload: Workload<RandomAccessParams> = {
   title: "RandomAccess GUPS (hpcc)",
   paper: "HPCC-derived RandomAccess, 2^33-word (64 GiB) table, 10^9 updates: GUPS",
   group: "memory",
-  packages: [...HPCC_PACKAGES],
-  clientPackages: [],
-  tool: HPCC_TOOL,
-  requires: HPCC_REQUIRES,
-  ports: 0,
-  warmup: false,
+  ...HPCC_WORKLOAD_FIELDS,
   metrics,
   cases: ["mpi", "star", "single"],
   params: (profile: ProfileName, shape: HostShape) => hpccParams(profile, shape, MEMORY_SHARE),

@@ -4,7 +4,7 @@
  * of N^2 / (3 * procs) doubles per process), so N is chosen for STREAM's sake; see ../hpcc.ts.
  */
 import type { HostShape, MetricSpec, ProfileName, Workload } from "../contract.ts";
-import { HPCC_PACKAGES, HPCC_REQUIRES, HPCC_TOOL, hpccParams, hpccSteps, type HpccParams } from "../hpcc.ts";
+import { HPCC_WORKLOAD_FIELDS, hpccParams, hpccSteps, type HpccParams } from "../hpcc.ts";
 import { parseStream, STREAM_KERNELS } from "./parse.ts";
 
 export type StreamParams = HpccParams;
@@ -30,12 +30,7 @@ export const workload: Workload<StreamParams> = {
   title: "STREAM memory bandwidth (hpcc)",
   paper: "STREAM, 1.65 G doubles per array (36.9 GiB), 32 OpenMP threads, best of 10: copy, scale, add, triad GB/s",
   group: "memory",
-  packages: [...HPCC_PACKAGES],
-  clientPackages: [],
-  tool: HPCC_TOOL,
-  requires: HPCC_REQUIRES,
-  ports: 0,
-  warmup: false,
+  ...HPCC_WORKLOAD_FIELDS,
   metrics,
   cases: ["star", "single"],
   params: (profile: ProfileName, shape: HostShape) => hpccParams(profile, shape, MEMORY_SHARE),
