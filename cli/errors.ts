@@ -1,6 +1,5 @@
 /** How the CLI reports an error: one line (shortMessage), detail under --verbose or DEBUG. */
-import { VirtperfError } from "../lib/errors.ts";
-import { RecordError } from "../workloads/record.ts";
+import { RecordError, VirtperfError } from "../lib/errors.ts";
 
 export function reportError(e: unknown, verbose: boolean): number {
   if (e instanceof VirtperfError) {

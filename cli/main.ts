@@ -1,9 +1,5 @@
 /** The `virtperf` command: one file per verb; errors become one line and an exit code. */
 import { Command, CommanderError } from "commander";
-import { registerTrial } from "./trial.ts";
-import { registerWorkloads } from "./workloads.ts";
-import { registerReport } from "./report.ts";
-import { registerE2e } from "./e2e.ts";
 import { isVerbose, reportError } from "./errors.ts";
 
 const verbose = isVerbose(process.argv);
@@ -15,10 +11,18 @@ const program = new Command("virtperf")
   .option("--verbose", "print error details")
   .exitOverride()
   .showSuggestionAfterError();
-registerTrial(program, settle);
-registerWorkloads(program);
-registerReport(program);
-registerE2e(program, settle);
+
+type Register = (program: Command, run: typeof settle) => void;
+// `trial` starts once per trial, hundreds of times a run: only the verb given is loaded (report's
+// analysis and e2e's planner cost it 0.3 s); help and unknown verbs load them all.
+const VERBS: Record<string, () => Promise<Register>> = {
+  trial: async () => (await import("./trial.ts")).registerTrial,
+  workloads: async () => (await import("./workloads.ts")).registerWorkloads,
+  report: async () => (await import("./report.ts")).registerReport,
+  e2e: async () => (await import("./e2e.ts")).registerE2e,
+};
+const verb = process.argv.slice(2).find((a) => !a.startsWith("-"));
+for (const name of verb && verb in VERBS ? [verb] : Object.keys(VERBS)) (await VERBS[name]!())(program, settle);
 
 try {
   await program.parseAsync(process.argv);

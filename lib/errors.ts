@@ -72,6 +72,14 @@ export class ParseError extends VirtperfError {
   }
 }
 
+/** A results file cannot be read: the message names the file and line. */
+export class RecordError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RecordError";
+  }
+}
+
 /** Last `n` lines of a text, for error messages and failed trial records. */
 export function tail(text: string, n = 20): string {
   const lines = text.replace(/\s+$/, "").split("\n");

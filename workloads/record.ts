@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { Ajv } from "ajv";
 import { WORKLOAD_IDS, PROFILES } from "./contract.ts";
+import { RecordError } from "../lib/errors.ts";
 
 export const TRIAL_SCHEMA = "virtperf.trial/1";
 
@@ -61,7 +62,7 @@ export const trialRecordSchema = z.object({
 
 export type TrialRecord = z.infer<typeof trialRecordSchema>;
 
-export class RecordError extends Error {}
+export { RecordError } from "../lib/errors.ts";
 
 // Reading is the report's hot path (100,000 records): the zod schema stays the one definition, compiled
 // to a JSON-Schema validator (3x faster here); zod runs only on a failure, for its precise message.
