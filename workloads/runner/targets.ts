@@ -4,7 +4,6 @@
  * `docker exec` or `ssh` client alone would leave it running); a local timeout is only the backstop.
  */
 import { execa } from "execa";
-import { createConnection } from "node:net";
 import type { RawRun } from "../contract.ts";
 import type { ExecOptions, SshTargetSpec, Target, TargetSpec } from "./target.ts";
 import { ProvisionError } from "../../lib/errors.ts";
@@ -59,37 +58,22 @@ export function sshArgs(t: Omit<SshTargetSpec, "kind" | "wrap">): string[] {
   return args;
 }
 
-/** Whether something accepts TCP connections at host:port within `ms`. */
-function answers(host: string, port: number, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host, port });
-    const done = (ok: boolean) => { socket.destroy(); resolve(ok); };
-    socket.setTimeout(ms, () => done(false));
-    socket.once("connect", () => done(true));
-    socket.once("error", () => done(false));
-  });
-}
-
 /**
- * The guest's IPv4 address. libvirt lists stale addresses beside the live one (ARP entries and leases of
- * earlier boots of the same MAC), in no useful order: candidates come from ARP, then leases newest first,
- * and the first that answers SSH wins.
+ * The guest's live IPv4 address, looked up where the guest lives (`host`: this machine, or its SSH host)
+ * with guestLookupScript. libvirt lists stale addresses beside the live one (ARP entries and leases of
+ * earlier boots of the same MAC), so the first candidate that answers SSH wins.
  */
-export async function guestAddress(domain: string, uri = "qemu:///system"): Promise<string> {
-  const candidates: string[] = [];
-  for (const source of ["arp", "lease"]) {
-    const r = await execa("virsh", ["-c", uri, "domifaddr", domain, "--source", source], { reject: false });
-    const found = [...String(r.stdout).matchAll(/ipv4\s+([0-9.]+)\/\d+/g)].map((m) => m[1]!);
-    for (const a of source === "lease" ? found.reverse() : found) if (!candidates.includes(a)) candidates.push(a);
-  }
-  for (const a of candidates) if (await answers(a, 22, 3000)) return a;
-  throw new ProvisionError(`guest ${domain} has no address that answers SSH (candidates: ${candidates.join(", ") || "none"})`, {
-    suggestions: [`virsh -c ${uri} domstate ${domain}`, "is the libvirt network 'default' started? virsh net-start default"],
+async function findGuest(host: Target, spec: TargetSpec & { kind: "guest" }, where: string): Promise<string> {
+  const r = await host.exec(guestLookupScript(spec.domain, spec.libvirtUri), { timeoutS: 60 });
+  const found = r.stdout.trim();
+  if (r.exitCode === 0 && /^[0-9.]+$/.test(found)) return found;
+  throw new ProvisionError(`guest ${spec.domain}${where} has no address that answers SSH (${r.stderr.trim() || `exit ${r.exitCode}`})`, {
+    suggestions: [`virsh -c ${spec.libvirtUri ?? DEFAULT_LIBVIRT_URI} domstate ${spec.domain}`, "is the libvirt network 'default' started? virsh net-start default"],
   });
 }
 
 /**
- * Bash run ON a remote host that prints the guest's live address, the way guestAddress() picks it here:
+ * Bash that prints the guest's live address, run where the guest lives:
  * ARP candidates, then leases newest first, the first that accepts TCP on `port` (22) wins. Pure.
  */
 export function guestLookupScript(domain: string, uri = DEFAULT_LIBVIRT_URI, port = 22): string {
@@ -117,15 +101,7 @@ function guestViaTarget(spec: TargetSpec & { kind: "guest" }, via: Omit<SshTarge
   const { wrap: _ignored, ...hopSpec } = via as SshTargetSpec;
   const hop = connect(hopSpec);
   let address: Promise<string> | undefined;
-  const lookup = async () => {
-    const r = await hop.exec(guestLookupScript(spec.domain, spec.libvirtUri), { timeoutS: 60 });
-    const found = r.stdout.trim();
-    if (r.exitCode === 0 && /^[0-9.]+$/.test(found)) return found;
-    throw new ProvisionError(`guest ${spec.domain} on ${via.host} has no address that answers SSH (${r.stderr.trim() || `exit ${r.exitCode}`})`, {
-      suggestions: [`on ${via.host}: virsh -c ${spec.libvirtUri ?? DEFAULT_LIBVIRT_URI} domstate ${spec.domain}`, "is the libvirt network 'default' started there?"],
-    });
-  };
-  const host = () => (address ??= lookup());
+  const host = () => (address ??= findGuest(hop, spec, ` on ${via.host}`));
   return {
     description: `guest ${spec.domain} via ${hop.description}`,
     serverHost: host,
@@ -165,7 +141,7 @@ export function connect(spec: TargetSpec): Target {
     case "guest": {
       if (spec.via) return guestViaTarget(spec, spec.via);
       let address: Promise<string> | undefined;
-      const host = () => (address ??= guestAddress(spec.domain, spec.libvirtUri));
+      const host = () => (address ??= findGuest(connect({ kind: "local" }), spec, ""));
       return {
         description: `guest ${spec.domain}`,
         serverHost: host,
