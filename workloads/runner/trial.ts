@@ -60,13 +60,8 @@ export async function runTrial(req: TrialRequest): Promise<TrialOutcome> {
   const startedAt = new Date();
   const t0 = performance.now();
   const timings: TrialTimings = { totalMs: 0, scriptsMs: 0 };
-  const timed = async (p: Promise<RawRun>): Promise<RawRun> => {
-    const raw = await p;
-    timings.scriptsMs += raw.durationMs;
-    return raw;
-  };
-  // Server start (with its readiness wait) and stop are the workload's own time too.
-  const timedMs = async <T>(f: () => Promise<T>): Promise<T> => {
+  // Time inside the workload's own scripts (steps, server start with its readiness wait, server stop).
+  const timed = async <T>(f: () => Promise<T>): Promise<T> => {
     const t = performance.now();
     try {
       return await f();
@@ -102,16 +97,16 @@ export async function runTrial(req: TrialRequest): Promise<TrialOutcome> {
       workDir: sides.dirs.env, dataDir, ports, serverHost: await req.env.target.serverHost(), shape: req.env.shape,
     });
     try {
-      if (steps.setup) checkStep("setup", steps.setup, await timed(runStep(sides, steps.setup)));
-      if (steps.server) await timedMs(() => startServer(sides, steps.server!));
-      if (steps.prepare) checkStep("prepare", steps.prepare, await timed(runStep(sides, steps.prepare)));
-      runRaw = await timed(runStep(sides, steps.run));
+      if (steps.setup) checkStep("setup", steps.setup, await timed(() => runStep(sides, steps.setup!)));
+      if (steps.server) await timed(() => startServer(sides, steps.server!));
+      if (steps.prepare) checkStep("prepare", steps.prepare, await timed(() => runStep(sides, steps.prepare!)));
+      runRaw = await timed(() => runStep(sides, steps.run));
       rawPath = await keepRaw(req.out, id, runRaw);
       checkStep(`${w.tool.name} run`, steps.run, runRaw);
       cases = w.parse(runRaw, params).map((c) => ({ case: c.case, params: { ...c.params }, metrics: c.metrics.map((m) => ({ ...m })) }));
     } finally {
-      if (steps.server) await timedMs(() => stopServer(sides));
-      if (steps.cleanup) await timed(runStep(sides, steps.cleanup));
+      if (steps.server) await timed(() => stopServer(sides));
+      if (steps.cleanup) await timed(() => runStep(sides, steps.cleanup!));
     }
   } catch (e) {
     error = toRecordError(e, runRaw);
