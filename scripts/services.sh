@@ -1,84 +1,115 @@
 #!/usr/bin/env bash
 # Starts the daemons virtperf's environments need, on a machine without systemd (CI, this sandbox):
 # dockerd, virtlogd, libvirtd and libvirt's "default" network. Idempotent: whatever already answers is
-# left alone. Waits until each one answers, prints what it started, and exits non-zero naming the
-# daemon that did not come up (its log's tail on stderr).
+# left alone. Waits until each one answers, prints what it started, and exits non-zero naming what did
+# not come up, with its log's tail on stderr.
 #
 #   scripts/services.sh            all of them
 #   scripts/services.sh docker     only dockerd
 #   scripts/services.sh libvirt    only virtlogd, libvirtd and the default network
+#
+# No pipeline here has a reader that stops early (grep -q, head): under pipefail the writer then dies
+# of SIGPIPE and the test reads as false (test/unit/lint/pipefail.test.ts). Outputs are captured first.
 set -euo pipefail
 
 log_dir=${VIRTPERF_SERVICES_LOG_DIR:-/var/log}
 wait_s=${VIRTPERF_SERVICES_WAIT_S:-60}
+uri=qemu:///system
+network=default
+network_xml=/usr/share/libvirt/networks/default.xml
 started=()
 
-# wait_for <what> <log file> <command...>: polls the command until it succeeds or wait_s passes.
+say() { echo "services.sh: $*" >&2; }
+
+# wait_for <what> <log file> <command...>: polls the command until it succeeds or wait_s passes; then
+# names what it waited for, the command, and the log's tail.
 wait_for() {
   local what=$1 logfile=$2; shift 2
   local deadline=$((SECONDS + wait_s))
   until "$@" >/dev/null 2>&1; do
     if ((SECONDS >= deadline)); then
-      echo "services.sh: $what did not answer within ${wait_s}s ($*)" >&2
-      [ -f "$logfile" ] && tail -n 20 "$logfile" >&2
+      say "$what did not answer within ${wait_s}s (waited for: $*)"
+      if [ -s "$logfile" ]; then say "last lines of $logfile:"; tail -n 20 "$logfile" >&2
+      else say "($logfile is empty or missing)"; fi
       return 1
     fi
     sleep 0.5
   done
 }
 
+running() { pgrep -x "$1" >/dev/null; }
+
 start_docker() {
   if docker info >/dev/null 2>&1; then return 0; fi
-  command -v dockerd >/dev/null || { echo "services.sh: dockerd not installed (apt-get install docker.io)" >&2; return 1; }
-  if ! pgrep -x dockerd >/dev/null; then
+  command -v dockerd >/dev/null || { say "dockerd is not installed (apt-get install docker.io)"; return 1; }
+  local log=$log_dir/dockerd.log
+  if ! running dockerd; then
     # A stale pid file from a killed daemon makes dockerd refuse to start.
     rm -f /var/run/docker.pid
     # --userland-proxy=false: a client on this host then reaches published ports through kernel NAT
     # (iptables DNAT, the study's path) instead of docker-proxy, a user-space relay that measured here
     # 73 us against 19.6 us (NAT) and 19.3 us (native) for a TCP round trip.
-    nohup dockerd --userland-proxy=false >"$log_dir/dockerd.log" 2>&1 &
+    nohup dockerd --userland-proxy=false >"$log" 2>&1 &
     started+=(dockerd)
   fi
-  wait_for dockerd "$log_dir/dockerd.log" docker info
+  wait_for "dockerd (docker info)" "$log" docker info
 }
 
+# The libvirt network's "Active:" field: yes, no, or empty when the network is not defined.
+network_active() {
+  local info
+  info=$(virsh -c "$uri" net-info "$network" 2>/dev/null) || return 0
+  sed -n 's/^Active:[[:space:]]*//p' <<<"$info"
+}
+
+start_network() {
+  local state out
+  state=$(network_active)
+  if [ -z "$state" ]; then
+    # Debian ships the definition; a fresh libvirt may not have defined it yet, or a user removed it.
+    [ -r "$network_xml" ] || { say "libvirt has no '$network' network and $network_xml is missing to define it (apt-get install libvirt-daemon-config-network); guests cannot start"; return 1; }
+    out=$(virsh -c "$uri" net-define "$network_xml" 2>&1) || { say "virsh net-define $network_xml failed: $out"; return 1; }
+    started+=(network-defined:$network)
+    state=$(network_active)
+  fi
+  if [ "$state" = no ]; then
+    out=$(virsh -c "$uri" net-start "$network" 2>&1) || {
+      say "virsh net-start $network failed: $out"
+      say "last lines of $log_dir/libvirt/libvirtd.log:"; tail -n 20 "$log_dir/libvirt/libvirtd.log" >&2 2>/dev/null || true
+      return 1
+    }
+    started+=(network:$network)
+  fi
+  wait_for "libvirt network '$network' (Active: yes)" "$log_dir/libvirt/libvirtd.log" network_is_active
+}
+network_is_active() { [ "$(network_active)" = yes ]; }
+
 start_libvirt() {
-  command -v libvirtd >/dev/null || { echo "services.sh: libvirtd not installed (apt-get install libvirt-daemon-system)" >&2; return 1; }
+  command -v libvirtd >/dev/null || { say "libvirtd is not installed (apt-get install libvirt-daemon-system)"; return 1; }
+  mkdir -p "$log_dir/libvirt"
   # libvirtd looks for hugetlbfs only when it starts: mount it first, so kvm-tuned's hugepage-backed
   # guests can start (the pages themselves are reserved by the guest's own create script).
-  if ! grep -q ' hugetlbfs ' /proc/mounts; then
+  if ! grep -qs ' hugetlbfs ' /proc/mounts; then
     mkdir -p /dev/hugepages
     if mount -t hugetlbfs hugetlbfs /dev/hugepages 2>/dev/null; then started+=(hugetlbfs:/dev/hugepages)
-    else echo "services.sh: cannot mount hugetlbfs; kvm-tuned guests (hugepages) will not start" >&2; fi
+    else say "cannot mount hugetlbfs; kvm-tuned guests (hugepages) will not start"; fi
   fi
-  if ! pgrep -x virtlogd >/dev/null; then
-    virtlogd -d
+  # Without systemd the daemons would log to a closed stderr: send their logs to files we can show.
+  if ! running virtlogd; then
+    LIBVIRT_LOG_OUTPUTS="3:file:$log_dir/libvirt/virtlogd.log" virtlogd -d
     started+=(virtlogd)
   fi
-  if ! virsh -c qemu:///system version >/dev/null 2>&1; then
-    if ! pgrep -x libvirtd >/dev/null; then
+  wait_for "virtlogd (its socket)" "$log_dir/libvirt/virtlogd.log" test -S /run/libvirt/virtlogd-sock
+  # `virsh list` proves the daemon answers; `virsh version` does too but spends seconds probing QEMU.
+  if ! virsh -c "$uri" list --name >/dev/null 2>&1; then
+    if ! running libvirtd; then
       rm -f /var/run/libvirtd.pid
-      libvirtd -d
+      LIBVIRT_LOG_OUTPUTS="3:file:$log_dir/libvirt/libvirtd.log" libvirtd -d
       started+=(libvirtd)
     fi
-    wait_for libvirtd "$log_dir/libvirt/libvirtd.log" virsh -c qemu:///system version
+    wait_for "libvirtd (virsh -c $uri list)" "$log_dir/libvirt/libvirtd.log" virsh -c "$uri" list --name
   fi
-  if ! virsh -c qemu:///system net-info default >/dev/null 2>&1; then
-    # Debian ships the definition; a fresh libvirt may not have defined it yet.
-    local def=/usr/share/libvirt/networks/default.xml
-    if [ -r "$def" ] && virsh -c qemu:///system net-define "$def" >/dev/null; then
-      started+=(network-defined:default)
-    else
-      echo "services.sh: libvirt has no 'default' network and $def cannot define it; guests cannot start" >&2
-      return 1
-    fi
-  fi
-  if virsh -c qemu:///system net-info default | grep -Eq '^Active:\s+no'; then
-    virsh -c qemu:///system net-start default >/dev/null
-    started+=(network:default)
-  fi
-  wait_for "libvirt default network" /dev/null \
-    bash -c "virsh -c qemu:///system net-info default | grep -Eq '^Active:\s+yes'"
+  start_network
 }
 
 which=${1:-all}

@@ -116,7 +116,7 @@ rm -f "$state"`;
 /** Installs whichever of the workload packages are missing on the host (never uninstalls: the host is the user's). */
 function packagesCreate(packages: readonly string[]): string {
   return String.raw`missing=""
-for p in ${shJoin(packages)}; do dpkg -s "$p" 2>/dev/null | grep -q '^Status: install ok installed' || missing="$missing $p"; done
+for p in ${shJoin(packages)}; do dpkg -s "$p" 2>/dev/null | grep '^Status: install ok installed' >/dev/null || missing="$missing $p"; done
 if [ -n "$missing" ]; then echo "installing:$missing"; DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing; else echo "workload packages present"; fi`;
 }
 
@@ -167,8 +167,9 @@ export function nativeFactsScript(p: NativePaths, wrap: readonly string[]): stri
 ${BASH_JSON_STRING}
 num() { [[ "$1" =~ ^[0-9]+$ ]] && printf '%s' "$1" || printf null; }
 lscpu_json=$(lscpu -J 2>/dev/null) || lscpu_json=null
-model=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -n1)
-field() { lscpu | sed -n "s/^$1:[[:space:]]*//p" | head -n1; }
+lscpu_text=$(lscpu 2>/dev/null) || lscpu_text=""
+field() { sed -n "s/^$1:[[:space:]]*//p" <<<"$lscpu_text" | sed -n 1p; }
+model=$(field 'Model name')
 numa=""; sep=""
 for n in /sys/devices/system/node/node[0-9]*; do
   [ -e "$n/cpulist" ] || continue

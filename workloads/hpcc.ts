@@ -38,8 +38,8 @@ export const HPCC_REQUIRES = [
 export const HPCC_TOOL = {
   name: "hpcc",
   versionCommand:
-    `echo "hpcc $(dpkg-query -W -f='\${Version}' hpcc) $(mpirun --version 2>/dev/null | head -n1)` +
-    ` blas=$(readlink -f "$(ldconfig -p 2>/dev/null | awk '/libblas\\.so\\.3 /{print $NF; exit}')" || echo unknown)"`,
+    `echo "hpcc $(dpkg-query -W -f='\${Version}' hpcc) $(mpirun --version 2>/dev/null | sed -n 1p)` +
+    ` blas=$(readlink -f "$(ldconfig -p 2>/dev/null | awk '/libblas\\.so\\.3 / && !n++ {print $NF}')" || echo unknown)"`,
   on: "env",
 } as const;
 
@@ -51,6 +51,8 @@ export const HPCC_WORKLOAD_FIELDS = {
   requires: HPCC_REQUIRES,
   ports: 0,
   warmup: false,
+  // hpcc computes in memory; its input and output files live in the work directory.
+  dataBytes: () => 0,
 } as const;
 
 /** The squarest grid with P <= Q and P * Q = procs (a prime count gives 1 x procs). */

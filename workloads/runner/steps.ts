@@ -62,7 +62,7 @@ export async function stopServer(sides: Sides): Promise<RawRun> {
     "pg=$(cat server.pid)",
     "kill -TERM -- -\"$pg\" 2>/dev/null || exit 0",
     // A zombie still answers kill -0 until its new parent reaps it: count only live members of the group.
-    "alive() { ps -o stat= --sid \"$pg\" 2>/dev/null | grep -qv '^Z'; }",
+    "alive() { ps -o stat= --sid \"$pg\" 2>/dev/null | grep -v '^Z' >/dev/null; }",
     "for i in $(seq 50); do alive || exit 0; sleep 0.1; done",
     "kill -KILL -- -\"$pg\" 2>/dev/null || true",
   ].join("\n");

@@ -94,7 +94,7 @@ export const workload: Workload<XzParams> = {
   group: "cpu",
   packages: ["xz-utils"],
   clientPackages: [],
-  tool: { name: "xz", versionCommand: "xz --version | head -n1", on: "env" },
+  tool: { name: "xz", versionCommand: "xz --version | sed -n 1p", on: "env" },
   requires: [
     { command: "xz", package: "xz-utils", on: "env" },
     { command: "awk", package: "mawk", on: "env" },
@@ -105,6 +105,7 @@ export const workload: Workload<XzParams> = {
   metrics,
   cases: ["compress"],
   params,
+  dataBytes: (p) => p.corpusBytes + p.blockBytes,
   steps,
   parse: (raw, p) => parseXz(raw, p),
 };
