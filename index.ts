@@ -8,6 +8,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { namespaceKeys, parseExperiment } from "./stacks/config.ts";
 import { probeHost } from "./stacks/host-probe.ts";
+import { assertPreflight, kvmProofOf, preflight } from "./stacks/preflight/preflight.ts";
 import { plan } from "./stacks/planner.ts";
 import { writeRunFiles } from "./stacks/results.ts";
 import { CommandChain } from "./stacks/command-chain.ts";
@@ -19,11 +20,8 @@ import type { DockerEnvironmentPlan } from "./stacks/docker-spec.ts";
 import type { HostAddress } from "./stacks/experiment.ts";
 
 const raw = namespaceKeys(pulumi.runtime.allConfig());
-const probe = probeHost();
-const x = parseExperiment(raw, pulumi.getStack(), probe);
-const p = plan(x, probe);
-const root = process.cwd();
-if (!pulumi.runtime.isDryRun()) writeRunFiles(resolve(root, p.resultsDir), x, p.schedule, p.runId);
+const basic = probeHost();
+const x = parseExperiment(raw, pulumi.getStack(), basic);
 
 /** The SSH connection to a remote host; its key (a secret) is also written where the runner reads it. */
 function connectionOf(a: HostAddress) {
@@ -40,6 +38,12 @@ function connectionOf(a: HostAddress) {
 
 const address = x.host.address;
 const connection = connectionOf(address);
+// Pre-flight before any resource, in `pulumi preview` too: a failed check stops here with its table.
+const checked = preflight(x);
+assertPreflight(x, checked);
+const p = plan(x, { ...basic, kvm: kvmProofOf(checked) });
+const root = process.cwd();
+if (!pulumi.runtime.isDryRun()) writeRunFiles(resolve(root, p.resultsDir), x, p.schedule, p.runId);
 const chain = (name: string, commands: typeof p.host.commands, after: pulumi.Resource[]) =>
   new CommandChain(name, { commands, address, dir: root, after, ...(connection ? { connection } : {}) });
 

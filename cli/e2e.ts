@@ -17,6 +17,8 @@ import { ConfigError, ProvisionError, tail } from "../lib/errors.ts";
 import { namespaceKeys, parseExperiment } from "../stacks/config.ts";
 import { plan } from "../stacks/planner.ts";
 import { probeHost } from "../stacks/host-probe.ts";
+import { assertPreflight, kvmProofOf, preflight } from "../stacks/preflight/preflight.ts";
+import { renderChecks } from "../stacks/preflight/table.ts";
 import { readAttempts, readTrials, trialStates, writeRunFiles } from "../stacks/results.ts";
 import type { Plan } from "../stacks/plan.ts";
 import { bringUpSteps, type Step } from "./e2e-steps.ts";
@@ -120,10 +122,13 @@ async function runTrials(p: Plan, log: string): Promise<{ ok: number; failed: nu
 }
 
 export async function e2e(o: E2eOptions): Promise<number> {
-  const probe = probeHost();
-  const x = parseExperiment(stackConfig(o), o.stack, { cpus: probe.cpus, memoryMiB: probe.memoryMiB });
+  const basic = probeHost();
+  const x = parseExperiment(stackConfig(o), o.stack, basic);
   if (x.host.address.kind !== "local") throw new ConfigError("virtperf:host", "npm run e2e runs on this machine only; use `npm run up` (Pulumi) for an SSH host");
-  const p = plan(x, probe);
+  // Pre-flight first: nothing is created when a check fails (the table says which and how to fix it).
+  const checked = preflight(x);
+  assertPreflight(x, checked);
+  const p = plan(x, { ...basic, kvm: kvmProofOf(checked) });
   const dir = resolve(ROOT, p.resultsDir);
   writeRunFiles(dir, x, p.schedule, p.runId);
   const log = join(dir, "e2e.log");
@@ -131,6 +136,9 @@ export async function e2e(o: E2eOptions): Promise<number> {
   const envSteps = steps.filter((s) => s.phase === "environment");
   const downSteps = steps.filter((s) => o.removeImages || s.phase !== "image");
   console.log(`virtperf e2e: stack ${x.stack}, run ${p.runId}, ${p.trials.length} trials, profile ${x.profile}, results ${p.resultsDir}`);
+  const notOk = checked.checks.filter((c) => c.status === "warn");
+  if (notOk.length) console.log(`pre-flight warnings:\n${renderChecks(notOk)}`);
+  for (const env of p.environments) if (env.accelerationReason) console.log(`${env.def.name}: ${env.acceleration.toUpperCase()} (${env.accelerationReason})`);
   let stopping = false;
   const onSignal = (sig: NodeJS.Signals) => {
     if (stopping) return;

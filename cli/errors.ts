@@ -1,11 +1,12 @@
 /** How the CLI reports an error: one line (shortMessage), detail under --verbose or DEBUG. */
-import { RecordError, VirtperfError } from "../lib/errors.ts";
+import { PreflightError, RecordError, VirtperfError } from "../lib/errors.ts";
 
 export function reportError(e: unknown, verbose: boolean): number {
   if (e instanceof VirtperfError) {
     console.error(`virtperf: ${e.shortMessage}`);
+    if (e instanceof PreflightError) console.error(e.table);
     for (const s of e.suggestions) console.error(`  try: ${s}`);
-    if (verbose && e.message !== e.shortMessage) console.error(e.message);
+    if (verbose && e.message !== e.shortMessage && !(e instanceof PreflightError)) console.error(e.message);
     return 2;
   }
   if (e instanceof RecordError) {

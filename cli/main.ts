@@ -20,6 +20,7 @@ const VERBS: Record<string, () => Promise<Register>> = {
   workloads: async () => (await import("./workloads.ts")).registerWorkloads,
   report: async () => (await import("./report.ts")).registerReport,
   e2e: async () => (await import("./e2e.ts")).registerE2e,
+  doctor: async () => (await import("./doctor.ts")).registerDoctor,
 };
 const verb = process.argv.slice(2).find((a) => !a.startsWith("-"));
 for (const name of verb && verb in VERBS ? [verb] : Object.keys(VERBS)) (await VERBS[name]!())(program, settle);

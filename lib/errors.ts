@@ -28,6 +28,15 @@ export class ConfigError extends VirtperfError {
 /** An environment could not be brought up or torn down. */
 export class ProvisionError extends VirtperfError {}
 
+/** The host under test lacks what the stack needs; `table` (the pre-flight checks) is always shown. */
+export class PreflightError extends ProvisionError {
+  readonly table: string;
+  constructor(shortMessage: string, table: string, opts: { suggestions?: readonly string[] } = {}) {
+    super(shortMessage, { detail: table, ...opts });
+    this.table = table;
+  }
+}
+
 /** A tool the workload needs is missing on the target. */
 export class InstallError extends VirtperfError {
   readonly packages: readonly string[];

@@ -1,13 +1,17 @@
 /**
- * What the planner needs to know about the host that runs the environments: online CPUs, memory, KVM.
- * The Pulumi program and e2e call `probeHost()`; tests inject a probe with VIRTPERF_HOST_PROBE (JSON of
- * a HostProbe), so mock runs are deterministic and never look at this machine.
+ * The first look at the host: online CPUs, memory and SMT width, which config validation needs (read here,
+ * in-process; no commands). Whether KVM works is proven later by the pre-flight (stacks/preflight/), once
+ * the experiment is known. Tests inject a probe with VIRTPERF_HOST_PROBE (JSON of a BasicProbe), so mock
+ * runs are deterministic and never look at this machine.
  */
-import { accessSync, constants, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { ConfigError } from "../lib/errors.ts";
 import { parseCpuset } from "./config.ts";
 import type { HostProbe } from "./plan.ts";
+
+/** The host probe before the KVM proof. */
+export type BasicProbe = Omit<HostProbe, "kvm">;
 
 export const PROBE_ENV = "VIRTPERF_HOST_PROBE";
 
@@ -28,27 +32,18 @@ function threadsPerCore(): number {
   }
 }
 
-function kvmUsable(): boolean {
-  try {
-    accessSync("/dev/kvm", constants.R_OK | constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * The local host's probe (or the injected one). A remote host (SSH address) is not probed here: its
  * stack must say `cpuset` and `memoryMiB` and they are checked on the host when environments come up.
  */
-export function probeHost(env: NodeJS.ProcessEnv = process.env): HostProbe {
+export function probeHost(env: NodeJS.ProcessEnv = process.env): BasicProbe {
   const injected = env[PROBE_ENV];
   if (injected) {
     try {
-      return JSON.parse(injected) as HostProbe;
+      return JSON.parse(injected) as BasicProbe;
     } catch (e) {
       throw new ConfigError(PROBE_ENV, `${PROBE_ENV} is not valid JSON: ${(e as Error).message}`);
     }
   }
-  return { cpus: onlineCpus(), memoryMiB: Math.floor(totalmem() / 2 ** 20), kvmUsable: kvmUsable(), threadsPerCore: threadsPerCore() };
+  return { cpus: onlineCpus(), memoryMiB: Math.floor(totalmem() / 2 ** 20), threadsPerCore: threadsPerCore() };
 }

@@ -14,28 +14,17 @@ import { parseCpuset } from "./config.ts";
 import { GUEST_DATA_DIR, GUEST_WORK_ROOT, guestImage, type GuestImage } from "./guest-image.ts";
 import { accelerationLabel, macFor, renderDomainXml, type DomainSpec } from "./kvm-spec.ts";
 import { hostSshTarget } from "./native-spec.ts";
+import { resolveAcceleration } from "./preflight/acceleration.ts";
 
 /** How long the domain script waits for the guest to answer SSH (TCG boots take about 30 s here). Seconds. */
 export const KVM_BOOT_TIMEOUT_S = 300;
 export const LIBVIRT_URI = "qemu:///system";
 
-/** What planKvm needs to know about the host: HostProbe's kvmUsable, and its SMT width (default 1). */
-export type KvmHostProbe = Pick<HostProbe, "kvmUsable"> & { readonly threadsPerCore?: number };
+/** What planKvm needs to know about the host: HostProbe's KVM proof, and its SMT width (default 1). */
+export type KvmHostProbe = Pick<HostProbe, "kvm"> & { readonly threadsPerCore?: number };
 
 export function domainName(stack: string, environment: string): string {
   return `virtperf-${stack}-${environment}`;
-}
-
-/** "kvm" when KVM is usable (auto) or demanded; demanded but unusable is a ProvisionError. */
-export function resolveAcceleration(requested: Experiment["acceleration"], kvmUsable: boolean): "kvm" | "tcg" {
-  if (requested === "tcg") return "tcg";
-  if (requested === "kvm" && !kvmUsable) {
-    throw new ProvisionError("acceleration \"kvm\" was demanded but KVM is not usable on this host (/dev/kvm missing or not accessible)", {
-      suggestions: ["set virtperf:acceleration to \"auto\" or \"tcg\" to run guests under QEMU TCG (labelled as such)",
-        "load kvm_intel/kvm_amd and give this user read-write access to /dev/kvm"],
-    });
-  }
-  return requested === "kvm" || kvmUsable ? "kvm" : "tcg";
 }
 
 function kvmOptions(env: EnvironmentDef): KvmOptions {
@@ -85,7 +74,7 @@ guest_address() {
 export function diskCommand(spec: DomainSpec, img: GuestImage): CommandSpec {
   const disk = shq(spec.disk.path), base = shq(img.base);
   const make = spec.disk.format === "qcow2"
-    ? `fmt=$(qemu-img info --output=json ${base} | sed -n 's/^ *"format": "\\([a-z0-9]*\\)".*/\\1/p' | head -n1)
+    ? `fmt=$(qemu-img info --output=json ${base} | sed -n 's/^ *"format": "\\([a-z0-9]*\\)".*/\\1/p' | sed -n 1p)
 qemu-img create -q -f qcow2 -F "$fmt" -b ${base} ${disk}`
     : `qemu-img convert -q -O raw ${base} ${disk}`;
   return {
@@ -186,7 +175,7 @@ rm -f ${xmlFile} ${log}
 }
 
 /** Host-side script printing the guest's facts as one JSON object (needs jq and ssh on the host). */
-export function factsScript(spec: DomainSpec, img: GuestImage): string {
+export function factsScript(spec: DomainSpec, img: GuestImage, accelerationReason = ""): string {
   return `set -euo pipefail
 ${guestShellPrelude(spec.name, img.identityFile)}xml=$(virsh dumpxml "$dom")
 addr=$(guest_address) || { echo "guest $dom does not answer SSH" >&2; exit 1; }
@@ -194,25 +183,26 @@ inside=$(ssh_guest "$addr" 'uname -r; nproc; awk "/^MemTotal:/{print \\$2}" /pro
 jq -n --arg domain "$dom" --arg address "$addr" --arg xml "$xml" --arg kernel "$(sed -n 1p <<<"$inside")" \\
   --argjson vcpus "$(sed -n 2p <<<"$inside")" --argjson memKiB "$(sed -n 3p <<<"$inside")" --arg cpuModel "$(sed -n 4p <<<"$inside" | sed 's/^ *//')" \\
   --arg acceleration ${spec.type === "kvm" ? "kvm" : "tcg"} --arg accelLabel ${shq(accelerationLabel(spec.type))} --arg domainType ${spec.type} \\
-  '{kind:"kvm", domain:$domain, address:$address, acceleration:$acceleration, accelerationLabel:$accelLabel, domainType:$domainType,
+  --arg accelReason ${shq(accelerationReason)} \\
+  '{kind:"kvm", domain:$domain, address:$address, acceleration:$acceleration, accelerationLabel:$accelLabel, accelerationReason:$accelReason, domainType:$domainType,
     guestKernel:$kernel, guestVcpus:$vcpus, guestMemTotalKiB:$memKiB, guestCpuModel:$cpuModel, domainXml:$xml}'
 `;
 }
 
 /** The EnvironmentPlan of the KVM environment at `index` in the stack. */
 export function planKvm(x: Experiment, env: EnvironmentDef, index: number, probe: KvmHostProbe): EnvironmentPlan {
-  const accel = resolveAcceleration(x.acceleration, probe.kvmUsable);
+  const { acceleration: accel, reason } = resolveAcceleration(x.acceleration, probe.kvm);
   const img = guestImage(x);
   const spec = domainSpecFor(x, env, accel, probe, img);
   const commands = [diskCommand(spec, img), ...(spec.options.hugepages ? [hugepagesCommand(spec)] : []), domainCommand(spec, img)];
   const a = x.host.address;
   return {
-    def: env, acceleration: accel,
+    def: env, acceleration: accel, accelerationReason: reason,
     // On an SSH host the domain, its NAT network and the key are there: the runner reaches the guest via the host.
     target: { kind: "guest", domain: spec.name, user: "root", identityFile: img.identityFile, ...(a.kind === "ssh" ? { via: hostSshTarget(a) } : {}) },
     ports: [0, 1, 2, 3].map((i) => 21000 + 10 * index + i),
     dataDir: GUEST_DATA_DIR, workRoot: GUEST_WORK_ROOT,
     shape: { cpus: spec.cpus.length, memoryMiB: spec.memoryMiB },
-    commands, facts: factsScript(spec, img),
+    commands, facts: factsScript(spec, img, reason),
   };
 }

@@ -7,12 +7,15 @@ import type { CommandSpec, Experiment } from "./experiment.ts";
 import type { TargetSpec } from "../workloads/runner/target.ts";
 import type { WorkloadId } from "../workloads/contract.ts";
 import type { DockerImagePlan } from "./docker-spec.ts";
+import type { KvmProof } from "./preflight/acceleration.ts";
 
 /** The common shape every environment module's plan function returns (envs.md). */
 export interface EnvironmentPlan {
   readonly def: EnvironmentDef;
-  /** "none" for native and Docker; "kvm" or "tcg" for guests (resolved from Experiment.acceleration and the host). */
+  /** "none" for native and Docker; "kvm" or "tcg" for guests (resolved from Experiment.acceleration and the host's KVM proof). */
   readonly acceleration: "none" | "kvm" | "tcg";
+  /** For guests: why this acceleration (the proof passed, TCG was asked, or which KVM check failed). */
+  readonly accelerationReason?: string;
   /** How the runner reaches it. */
   readonly target: TargetSpec;
   /** Fixed server ports (published 1:1 for Docker bridge); empty = the runner picks free ports. */
@@ -34,8 +37,8 @@ export interface HostProbe {
   readonly cpus: readonly number[];
   /** Total memory, MiB. */
   readonly memoryMiB: number;
-  /** /dev/kvm present AND known to run guests (acceleration "auto" uses KVM only then). */
-  readonly kvmUsable: boolean;
+  /** The KVM proof (stacks/preflight/acceleration.ts): acceleration "auto" uses KVM only when it passed. */
+  readonly kvm: KvmProof;
   /** Hardware threads per core (guest topology that matches the host); 1 when unknown. */
   readonly threadsPerCore?: number;
 }

@@ -54,6 +54,7 @@ export function trialScript(t: Omit<TrialPlan, "command">, x: Experiment, env: E
     "--stack", x.stack, "--run", ctx.run, "--data-dir", env.dataDir, "--work-root", env.workRoot,
     "--cpus", env.shape.cpus, "--memory-mib", env.shape.memoryMiB, "--acceleration", env.acceleration, "--out", ctx.dir,
   ];
+  if (env.accelerationReason) words.push("--acceleration-reason", env.accelerationReason);
   if (env.ports.length) words.push("--ports", env.ports.join(","));
   const client = clientTarget(x);
   if (client) words.push("--client", JSON.stringify(client));
@@ -117,7 +118,7 @@ export function plan(x: Experiment, probe: HostProbe): Plan {
   const native = planNative(x, nativeDef, allPackages());
   const kinds = new Set(x.environments.map((e) => e.options.kind));
   const image = kinds.has("docker") ? planDockerImage(x, allPackages()) : undefined;
-  const kvmProbe = { kvmUsable: probe.kvmUsable, threadsPerCore: probe.threadsPerCore ?? 1 };
+  const kvmProbe = { kvm: probe.kvm, threadsPerCore: probe.threadsPerCore ?? 1 };
   const environments: EnvironmentPlan[] = x.environments.map((def, index) => {
     switch (def.options.kind) {
       case "native": return def === nativeDef ? { ...native, commands: [] } : planNative(x, def, []);

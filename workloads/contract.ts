@@ -139,6 +139,11 @@ export interface Workload<P extends Params = Params> {
   readonly cases: readonly string[];
   /** Resolved parameters for a profile on an environment of this shape. Pure. */
   params(profile: ProfileName, shape: HostShape): P;
+  /**
+   * Most bytes one trial writes under its data directory (files, a database), for the pre-flight disk
+   * check; 0 when it writes none there. Pure.
+   */
+  dataBytes(params: P): number;
   /** The scripts of one trial. Pure. */
   steps(params: P, ctx: TrialContext): TrialSteps;
   /** Cases and metrics of the record from the run step's raw output. Pure; throws ParseError. */

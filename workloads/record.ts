@@ -32,6 +32,8 @@ export const trialRecordSchema = z.object({
   kind: z.enum(["native", "docker", "kvm"]),
   /** "kvm", "tcg" for guests; "none" for native and Docker. A TCG guest's numbers are never KVM numbers. */
   acceleration: z.enum(["none", "kvm", "tcg"]),
+  /** For guests: why this acceleration (KVM proven, TCG requested, or the KVM check that failed). */
+  accelerationReason: z.string().optional(),
   workload: z.enum(WORKLOAD_IDS),
   profile: z.enum(PROFILES),
   rep: z.number().int().nonnegative(),

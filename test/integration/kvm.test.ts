@@ -19,6 +19,7 @@ import { planKvm } from "../../stacks/kvm-plan.ts";
 import { planGuestImage } from "../../stacks/guest-image.ts";
 import type { CommandSpec } from "../../stacks/experiment.ts";
 import { parseRecord } from "../../workloads/record.ts";
+import { kvmProofOf, preflight } from "../../stacks/preflight/preflight.ts";
 
 const STACK = "citest";
 const host = { cpus: cpus().map((_, i) => i), memoryMiB: Math.floor(totalmem() / 2 ** 20) };
@@ -27,9 +28,8 @@ const x = parseExperiment({
   scratchDir: process.env["VIRTPERF_SCRATCH_DIR"] ?? "/var/lib/virtperf", acceleration: "auto",
 }, STACK, host);
 const env = x.environments[0]!;
-// Acceleration "auto" resolves from the host, as the planner does: KVM only where /dev/kvm is usable.
-const kvmUsable = existsSync("/dev/kvm") && (await execa("test", ["-r", "/dev/kvm", "-a", "-w", "/dev/kvm"], { reject: false })).exitCode === 0;
-const plan = planKvm(x, env, 0, { kvmUsable });
+// Acceleration "auto" resolves from this host's real KVM proof, as the planner does: KVM only where it passed.
+const plan = planKvm(x, env, 0, { kvm: kvmProofOf(preflight(x)) });
 const target = plan.target as { kind: "guest"; domain: string; identityFile: string };
 const disk = plan.commands[0]!.create.match(/rm -f (\S+\.qcow2)/)![1]!;
 

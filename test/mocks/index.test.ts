@@ -6,7 +6,7 @@
  */
 import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { allResources, promiseOf, resourcesOfType, runProgram, type RecordedResource } from "../pulumi-mocks.ts";
@@ -16,10 +16,16 @@ import { plan } from "../../stacks/planner.ts";
 import { imageCommands, type Plan } from "../../stacks/plan.ts";
 import { dockerContainerArgs } from "../../stacks/docker.ts";
 import type { DockerEnvironmentPlan } from "../../stacks/docker-spec.ts";
-import { ConfigError } from "../../lib/errors.ts";
+import { ConfigError, PreflightError } from "../../lib/errors.ts";
+import { OBSERVATIONS_ENV } from "../../stacks/preflight/preflight.ts";
+import { KVM_NOT_USABLE } from "../helpers/kvm-proofs.ts";
 
-const probe = { cpus: [0, 1, 2, 3], memoryMiB: 16384, kvmUsable: false, threadsPerCore: 2 };
-process.env[PROBE_ENV] = JSON.stringify(probe);
+const probe = { cpus: [0, 1, 2, 3], memoryMiB: 16384, kvm: KVM_NOT_USABLE, threadsPerCore: 2 };
+const { kvm: _proof, ...basic } = probe;
+process.env[PROBE_ENV] = JSON.stringify(basic);
+// The pre-flight reads this machine's real observations, captured (its KVM proof fails at cpu-virt: TCG).
+const observations = readFileSync(new URL("../fixtures/host/observations-dev-2cpu-no-vmx.txt", import.meta.url), "utf8");
+process.env[OBSERVATIONS_ENV] = observations;
 
 const config = {
   cpuset: "0-1", memoryMiB: 1024, scratchDir: "/tmp/vp-mock",
@@ -125,4 +131,29 @@ describe("index.ts refuses bad config before any resource", () => {
       assert.deepEqual(allResources(), []);
     });
   }
+});
+
+describe("index.ts runs the pre-flight before any resource", () => {
+  const failing: [string, string, RegExp][] = [
+    ["Docker daemon down", "docker.down=Cannot connect to the Docker daemon at unix:///var/run/docker.sock", /Docker daemon answers \(docker, docker-host/],
+    ["libvirt network inactive", "libvirt.network=no", /libvirt network 'default' active \(kvm, kvm-tuned\)/],
+    ["fio missing for native", "tool.fio=missing", /native tools \(native\)/],
+  ];
+  for (const [what, line, names] of failing) {
+    it(`${what}: refused with the table, naming the environments`, async () => {
+      process.env[OBSERVATIONS_ENV] = `${observations}\n${line}\n`;
+      try {
+        await assert.rejects(runProgram(config), (e: unknown) => e instanceof PreflightError && names.test(e.shortMessage) && /FAIL/.test(e.table));
+        assert.deepEqual(allResources(), []);
+      } finally {
+        process.env[OBSERVATIONS_ENV] = observations;
+      }
+    });
+  }
+
+  it("acceleration kvm on a host whose KVM proof fails is refused, naming the check and its fix", async () => {
+    await assert.rejects(runProgram({ ...config, acceleration: "kvm" }), (e: unknown) =>
+      e instanceof PreflightError && /guest acceleration/.test(e.shortMessage) && /cpu-virt/.test(e.table) && /AMD-V/.test(e.table));
+    assert.deepEqual(allResources(), []);
+  });
 });

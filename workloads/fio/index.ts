@@ -121,6 +121,7 @@ export const workload: Workload<FioParams> = {
   metrics,
   cases: FIO_CASES.map((c) => c.name),
   params,
+  dataBytes: (p) => p.fileSizeMiB * 2 ** 20,
   steps,
   parse: (raw, p) => parseFio(raw, p),
 };

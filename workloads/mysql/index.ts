@@ -97,6 +97,8 @@ export const workload: Workload<MysqlParams> = {
   // The names `full` yields on the paper's 32-CPU host; other shapes scale them (see params).
   cases: PAPER_THREADS.map(caseName),
   params,
+  // InnoDB's system files and redo logs (about 200 MiB with MariaDB 10.11's defaults), then about 250 B a row.
+  dataBytes: (p) => 200 * 2 ** 20 + p.tableSize * p.tables * 250,
   steps,
   parse: (raw, p) => parseSysbench(raw, p),
 };

@@ -74,6 +74,8 @@ export const workload: Workload<NuttcpParams> = {
   metrics,
   cases: [...DIRECTIONS],
   params,
+  // Network and in-memory workloads write nothing under the data directory.
+  dataBytes: () => 0,
   steps,
   parse: (raw, p) => parseNuttcp(raw, p),
 };

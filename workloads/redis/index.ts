@@ -107,6 +107,8 @@ export const workload: Workload<RedisParams> = {
   // The names `full` yields.
   cases: PAPER_CLIENTS.flatMap((c) => OPS.map((op) => caseName(op, c))),
   params,
+  // Network and in-memory workloads write nothing under the data directory.
+  dataBytes: () => 0,
   steps,
   parse: (raw, p) => parseRedisBenchmark(raw, p),
 };

@@ -91,6 +91,8 @@ export const workload: Workload<RrParams> = {
   metrics,
   cases: [...PROTOCOLS],
   params,
+  // Network and in-memory workloads write nothing under the data directory.
+  dataBytes: () => 0,
   steps,
   parse: (raw, p) => parseSockperf(raw, p),
 };

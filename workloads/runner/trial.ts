@@ -18,6 +18,8 @@ export interface TrialEnvironment {
   readonly name: string;
   readonly kind: TrialRecord["kind"];
   readonly acceleration: TrialRecord["acceleration"];
+  /** Why this acceleration (guests), recorded in the trial record. */
+  readonly accelerationReason?: string;
   readonly target: Target;
   /** Fixed server ports of the environment; empty = pick free ones (local targets only). */
   readonly ports: readonly number[];
@@ -120,6 +122,7 @@ export async function runTrial(req: TrialRequest): Promise<TrialOutcome> {
     // The literal is checked against record.ts's schema by the type; importing the validator would cost every trial 0.3 s.
     schema: "virtperf.trial/1", stack: req.stack, run: req.run, host: req.host,
     environment: req.env.name, kind: req.env.kind, acceleration: req.env.acceleration,
+    ...(req.env.accelerationReason ? { accelerationReason: req.env.accelerationReason } : {}),
     workload: w.name, profile: req.profile, rep: req.rep, order: req.order, seed: req.seed, warmup: req.warmup,
     startedAt: startedAt.toISOString(), durationS: round3(timings.totalMs / 1000),
     toolS: round3((runRaw?.durationMs ?? 0) / 1000),
@@ -149,7 +152,7 @@ function toRecordError(e: unknown, runRaw: RawRun | undefined): NonNullable<Tria
 async function beginSide(req: TrialRequest, w: Workload, side: "env" | "client", dirs: readonly string[]): Promise<string> {
   const target = side === "env" ? req.env.target : req.client;
   const reqs = w.requires.filter((r) => r.on === side);
-  const version = w.tool.on === side ? `echo "version $( (${w.tool.versionCommand}) 2>&1 | head -n 1)"` : "";
+  const version = w.tool.on === side ? `echo "version $( (${w.tool.versionCommand}) 2>&1 | sed -n 1p)"` : "";
   const script = [
     ...reqs.map((r) => `command -v ${shq(r.command)} >/dev/null || echo missing ${shq(r.command)}`),
     `mkdir -p ${dirs.map(shq).join(" ")}`,

@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { parseExperiment } from "../../../stacks/config.ts";
 import { plan } from "../../../stacks/planner.ts";
 import { connect } from "../../../workloads/runner/targets.ts";
+import { KVM_NOT_USABLE } from "../../helpers/kvm-proofs.ts";
 
 const SSHD = "/usr/sbin/sshd";
 const usable = process.getuid?.() === 0 && existsSync(SSHD);
@@ -62,7 +63,7 @@ describe("an SSH host for real (own sshd on 127.0.0.1)", { skip: usable ? false 
       environments: ["native"], workloads: ["xz"], profile: "smoke", repetitions: 1, cpuset: cpu, memoryMiB: 512,
       scratchDir: join(dir, "scratch-absent"), resultsRoot: join(dir, "results"),
     }, "sshtest", { cpus: [Number(cpu)], memoryMiB: 24105 });
-    p = plan(x, { cpus: [Number(cpu)], memoryMiB: 24105, kvmUsable: false });
+    p = plan(x, { cpus: [Number(cpu)], memoryMiB: 24105, kvm: KVM_NOT_USABLE });
     execFileSync("bash", ["-c", p.host.commands.find((c) => c.role === "known-hosts")!.create]);
   });
 

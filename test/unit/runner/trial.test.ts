@@ -26,6 +26,7 @@ function fakeWorkload(run: string, opts: { server?: boolean; timeoutS?: number }
     ports: opts.server ? 1 : 0, warmup: false,
     metrics: [{ name: "value", unit: "MB/s", better: "higher", description: "a number" }], cases: ["only"],
     params: () => ({ size: 1 }),
+    dataBytes: () => 5,
     steps: (_p, ctx) => ({
       setup: { on: "env", script: `echo data > ${ctx.dataDir}/file`, timeoutS: 10 },
       ...(opts.server

@@ -6,6 +6,7 @@ import { parseExperiment } from "../../../stacks/config.ts";
 import { planKvm } from "../../../stacks/kvm-plan.ts";
 import { KvmGuest, kvmCommandArgs } from "../../../stacks/kvm.ts";
 import type { HostAddress } from "../../../stacks/experiment.ts";
+import { KVM_NOT_USABLE } from "../../helpers/kvm-proofs.ts";
 
 const x = parseExperiment({ environments: ["kvm", "kvm-tuned"], workloads: ["xz"], scratchDir: "/scratch", memoryMiB: 1024 },
   "citest", { cpus: [0, 1], memoryMiB: 24105 });
@@ -21,7 +22,7 @@ describe("KvmGuest under mocks", async () => {
   for (const c of cases) {
     it(`${c.env} on a ${c.address.kind} host: children carry the plan's scripts, in order`, async () => {
       const env = x.environments.find((e) => e.name === c.env)!;
-      const plan = planKvm(x, env, 1, { kvmUsable: false });
+      const plan = planKvm(x, env, 1, { kvm: KVM_NOT_USABLE });
       const guest = new KvmGuest(`g-${c.env}`, { plan, address: c.address, privateKey: pulumi.secret("KEY") });
       // bootLog is the last child's stdout: once it resolves, every child is registered.
       assert.equal(await promiseOf(guest.bootLog), "");

@@ -4,28 +4,18 @@ import { spawnSync } from "node:child_process";
 import { parseExperiment } from "../../../stacks/config.ts";
 import { ProvisionError } from "../../../lib/errors.ts";
 import { PRESETS } from "../../../stacks/environments.ts";
-import { domainSpecFor, planKvm, resolveAcceleration } from "../../../stacks/kvm-plan.ts";
+import { domainSpecFor, planKvm } from "../../../stacks/kvm-plan.ts";
 import { renderDomainXml } from "../../../stacks/kvm-spec.ts";
 import { GUEST_BASE_PACKAGES, guestImage, guestPackages, planGuestImage } from "../../../stacks/guest-image.ts";
 import { WORKLOADS } from "../../../workloads/registry.ts";
+import { KVM_NOT_USABLE, KVM_PROVEN } from "../../helpers/kvm-proofs.ts";
 
 const x = parseExperiment({
   environments: ["native", "kvm", "kvm-tuned"], workloads: ["xz", "fio"], profile: "smoke",
   scratchDir: "/scratch", cpuset: "0-1", memoryMiB: 1024,
 }, "citest", { cpus: [0, 1], memoryMiB: 24105 });
-const tcg = { kvmUsable: false, threadsPerCore: 1 };
+const tcg = { kvm: KVM_NOT_USABLE, threadsPerCore: 1 };
 const envOf = (name: string) => x.environments.find((e) => e.name === name)!;
-
-describe("resolveAcceleration", () => {
-  const table = [
-    { requested: "auto", usable: true, want: "kvm" }, { requested: "auto", usable: false, want: "tcg" },
-    { requested: "tcg", usable: true, want: "tcg" }, { requested: "kvm", usable: true, want: "kvm" },
-  ] as const;
-  for (const t of table) it(`${t.requested}, kvm usable ${t.usable} -> ${t.want}`, () => assert.equal(resolveAcceleration(t.requested, t.usable), t.want));
-  it("kvm demanded but unusable is a ProvisionError naming /dev/kvm", () => {
-    assert.throws(() => resolveAcceleration("kvm", false), (e: unknown) => e instanceof ProvisionError && /\/dev\/kvm/.test(e.message));
-  });
-});
 
 describe("planKvm", () => {
   const presets = [
@@ -53,7 +43,7 @@ describe("planKvm", () => {
     });
   }
   it("domain type follows the acceleration", () => {
-    const kvm = planKvm(x, envOf("kvm-tuned"), 2, { kvmUsable: true });
+    const kvm = planKvm(x, envOf("kvm-tuned"), 2, { kvm: KVM_PROVEN });
     assert.equal(kvm.acceleration, "kvm");
     assert.match(kvm.commands.at(-1)!.create, /<domain type='kvm'>[\s\S]*<cpu mode='host-passthrough'/);
     assert.match(kvm.commands.at(-1)!.create, /\/dev\/kvm/);
@@ -61,7 +51,7 @@ describe("planKvm", () => {
   });
   it("refuses a non-kvm environment", () => assert.throws(() => planKvm(x, envOf("native"), 0, tcg), ProvisionError));
   it("every script is valid bash", () => {
-    const plans = [planKvm(x, envOf("kvm"), 1, tcg), planKvm(x, envOf("kvm-tuned"), 2, { kvmUsable: true })];
+    const plans = [planKvm(x, envOf("kvm"), 1, tcg), planKvm(x, envOf("kvm-tuned"), 2, { kvm: KVM_PROVEN })];
     const scripts = plans.flatMap((p) => [p.facts, ...p.commands.flatMap((c) => [c.create, c.delete ?? ""])]);
     scripts.push(planGuestImage(x).create, planGuestImage({ ...x, guestImage: "/img/cloud.qcow2" }).create);
     for (const s of scripts) {

@@ -5,9 +5,10 @@ import { parseExperiment } from "../../../stacks/config.ts";
 import { plan, VIRTPERF_BIN } from "../../../stacks/planner.ts";
 import { imageCommands } from "../../../stacks/plan.ts";
 import { WORKLOADS } from "../../../workloads/registry.ts";
+import { KVM_NOT_USABLE, KVM_PROVEN } from "../../helpers/kvm-proofs.ts";
 
 const host = { cpus: [0, 1], memoryMiB: 24105 };
-const probe = { cpus: [0, 1], memoryMiB: 24105, kvmUsable: false, threadsPerCore: 1 };
+const probe = { cpus: [0, 1], memoryMiB: 24105, kvm: KVM_NOT_USABLE, threadsPerCore: 1 };
 const x = parseExperiment({
   environments: ["native", "docker", "docker-host-volume", "kvm"], workloads: ["xz", "redis", "fio"],
   profile: "smoke", repetitions: 2, seed: 5, scratchDir: "/tmp/vp", memoryMiB: 1024,
@@ -44,7 +45,7 @@ describe("plan", () => {
 
   it("resolves acceleration auto to TCG when KVM is not usable, and KVM when it is", () => {
     assert.equal(p.environments.find((e) => e.def.name === "kvm")!.acceleration, "tcg");
-    assert.equal(plan(x, { ...probe, kvmUsable: true }).environments.find((e) => e.def.name === "kvm")!.acceleration, "kvm");
+    assert.equal(plan(x, { ...probe, kvm: KVM_PROVEN }).environments.find((e) => e.def.name === "kvm")!.acceleration, "kvm");
   });
 
   it("each trial command is valid bash and runs `virtperf trial` with the environment's plan", () => {

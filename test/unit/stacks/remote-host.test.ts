@@ -15,12 +15,13 @@ import { knownHostsCommand } from "../../../stacks/native-spec.ts";
 import { sshArgs } from "../../../workloads/runner/targets.ts";
 import type { TargetSpec } from "../../../workloads/runner/target.ts";
 import { fakeBin } from "../runner/fake-ssh.ts";
+import { KVM_NOT_USABLE } from "../../helpers/kvm-proofs.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "virtperf-remote-host-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 const keyFile = join(tmp, "keys", "dev-host");
 const cpu = execFileSync("bash", ["-c", "taskset -cp $$ | sed 's/.*: //'"], { encoding: "utf8" }).trim().split(/[,-]/)[0]!;
-const probe = { cpus: [0, 1], memoryMiB: 24105, kvmUsable: false, threadsPerCore: 1 };
+const probe = { cpus: [0, 1], memoryMiB: 24105, kvm: KVM_NOT_USABLE, threadsPerCore: 1 };
 
 function experimentOn(host: unknown) {
   return parseExperiment({
