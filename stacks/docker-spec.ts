@@ -68,6 +68,11 @@ export interface ContainerSpec {
   readonly cpusetCpus: string;
   /** Hard memory limit, bytes; swap is capped at the same value (no swap beyond it, like a guest). */
   readonly memoryBytes: number;
+  /**
+   * Size of /dev/shm, bytes: half the memory, as a guest's tmpfs gets by default (Docker's own default,
+   * 64 MiB, would be a difference of its own: MPI and databases use shared memory).
+   */
+  readonly shmBytes: number;
   readonly labels: Readonly<Record<string, string>>;
   /** Keeps the container alive; workloads run in it with `docker exec`. */
   readonly command: readonly string[];
@@ -112,6 +117,7 @@ export function containerSpec(x: Experiment, env: EnvironmentDef, index: number,
     ...(volume ? { volume } : {}),
     cpusetCpus: x.host.cpuset,
     memoryBytes: x.host.memoryMiB * 2 ** 20,
+    shmBytes: Math.floor(x.host.memoryMiB / 2) * 2 ** 20,
     labels, command: ["sleep", "infinity"], init: true,
     ...(dockerHost ? { dockerHost } : {}),
   };
@@ -158,7 +164,7 @@ export function renderDockerRun(spec: ContainerSpec): string[] {
     ...spec.ports.flatMap((p) => ["--publish", `${p.hostIp}:${p.port}:${p.port}/${p.protocol}`]),
     ...spec.mounts.flatMap((m) => ["--mount", `type=${m.type},source=${m.source},target=${m.target}`]),
     "--cpuset-cpus", spec.cpusetCpus,
-    "--memory", `${spec.memoryBytes}b`, "--memory-swap", `${spec.memoryBytes}b`,
+    "--memory", `${spec.memoryBytes}b`, "--memory-swap", `${spec.memoryBytes}b`, "--shm-size", `${spec.shmBytes}b`,
     spec.image, ...spec.command,
   ];
 }

@@ -34,6 +34,7 @@ export function dockerContainerArgs(spec: ContainerSpec) {
     cpuSet: spec.cpusetCpus,
     memory: spec.memoryBytes / MiB,
     memorySwap: spec.memoryBytes / MiB,
+    shmSize: spec.shmBytes / MiB,
     labels: Object.entries(spec.labels).map(([label, value]) => ({ label, value })),
     command: [...spec.command],
     init: spec.init,

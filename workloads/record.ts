@@ -22,6 +22,11 @@ const caseSchema = z.object({
   metrics: z.array(metricSchema),
 });
 
+/** What a trial shell really ran with (workloads/runner/parity.ts CONTEXT_PROBE), as printed there. */
+const contextSchema = z.object({
+  env: z.string(), limits: z.string(), nice: z.string(), cpus: z.string(), shm: z.string(), thp: z.string(), blas: z.string(),
+});
+
 export const trialRecordSchema = z.object({
   schema: z.literal(TRIAL_SCHEMA),
   stack: z.string(),
@@ -48,7 +53,9 @@ export const trialRecordSchema = z.object({
   toolS: z.number().nonnegative(),
   status: z.enum(["ok", "failed"]),
   cases: z.array(caseSchema),
-  tool: z.object({ name: z.string(), version: z.string() }),
+  tool: z.object({ name: z.string(), version: z.string(), /** sha256 of the tool's binary where it ran. */ sha256: z.string().optional() }),
+  /** The trial shell's environment, limits, CPUs, /dev/shm, THP and BLAS kernel, on the env side and the client side. */
+  context: z.object({ env: contextSchema, client: contextSchema.optional() }).optional(),
   /** Path of the raw output, relative to the run folder. */
   raw: z.string().nullable(),
   error: z

@@ -1,26 +1,25 @@
 /**
- * The four ways to reach a place that runs scripts. Every script is sent on stdin to
- * `timeout -k 5 <T> bash -s` on the far side, so a hung tool is killed where it runs (killing a local
- * `docker exec` or `ssh` client alone would leave it running); a local timeout is only the backstop.
+ * The four ways to reach a place that runs scripts. Every script is sent on stdin to the trial shell on
+ * the far side (parity.ts: `env -i <declared env> [wrap] timeout -k 5 <T> bash ... -s` with the same
+ * limits everywhere), so nothing of the caller's, sshd's or the image's environment reaches a workload,
+ * and a hung tool is killed where it runs (killing a local `docker exec` or `ssh` client alone would
+ * leave it running); a local timeout is only the backstop.
  */
 import { execa } from "execa";
 import type { RawRun } from "../contract.ts";
 import type { ExecOptions, SshTargetSpec, Target, TargetSpec } from "./target.ts";
 import { ProvisionError } from "../../lib/errors.ts";
 import { shJoin } from "../../lib/shell.ts";
+import { trialShell } from "./parity.ts";
 
 const BACKSTOP_S = 20;
 /** Extra seconds the host side of a guest hop gets, so the guest's own timeout fires first. */
 const HOP_MARGIN_S = 10;
 const DEFAULT_LIBVIRT_URI = "qemu:///system";
 
-function remoteShell(timeoutS: number): string[] {
-  return ["timeout", "-k", "5", String(Math.ceil(timeoutS)), "bash", "-s"];
-}
-
-/** The command line an SSH target runs on the far side: its wrapper, then `timeout ... bash -s`. */
+/** The command line an SSH target runs on the far side: the trial shell around its wrapper. */
 export function sshRemoteCommand(spec: Pick<SshTargetSpec, "wrap">, timeoutS: number): string {
-  return shJoin([...(spec.wrap ?? []), ...remoteShell(timeoutS)]);
+  return shJoin(trialShell(timeoutS, spec.wrap));
 }
 
 /** `<<'DELIM'` heredoc of `body`, with a delimiter that no line of `body` equals (so it cannot end early). */
@@ -92,7 +91,7 @@ exit 1
 /** Bash run ON a remote host that sends `script` to the guest at `address` (key path on that host). Pure. */
 export function guestHopScript(spec: { user: string; identityFile: string }, address: string, script: string, timeoutS: number): string {
   const doc = heredoc(script, "VIRTPERF_GUEST");
-  const ssh = shJoin(["ssh", ...sshArgs({ host: address, user: spec.user, identityFile: spec.identityFile }), shJoin(remoteShell(timeoutS))]);
+  const ssh = shJoin(["ssh", ...sshArgs({ host: address, user: spec.user, identityFile: spec.identityFile }), shJoin(trialShell(timeoutS))]);
   return `${ssh} ${doc.start}\n${doc.text}\n`;
 }
 
@@ -117,10 +116,10 @@ export function connect(spec: TargetSpec): Target {
       return {
         description: wrap.length ? `local (${wrap.join(" ")})` : "local",
         serverHost: async () => "127.0.0.1",
-        exec: (script, opts) =>
-          wrap.length
-            ? run(wrap[0]!, [...wrap.slice(1), ...remoteShell(opts.timeoutS)], script, opts)
-            : run("timeout", remoteShell(opts.timeoutS).slice(1), script, opts),
+        exec: (script, opts) => {
+          const [file, ...args] = trialShell(opts.timeoutS, wrap);
+          return run(file!, args, script, opts);
+        },
       };
     }
     case "ssh":
@@ -135,7 +134,7 @@ export function connect(spec: TargetSpec): Target {
         description: `docker exec ${spec.container}`,
         // Bridge containers publish their ports 1:1 on the host; host-network ones listen there directly.
         serverHost: async () => "127.0.0.1",
-        exec: (script, opts) => run("docker", ["exec", "-i", spec.container, ...remoteShell(opts.timeoutS)], script, opts, env),
+        exec: (script, opts) => run("docker", ["exec", "-i", spec.container, ...trialShell(opts.timeoutS)], script, opts, env),
       };
     }
     case "guest": {
@@ -146,7 +145,7 @@ export function connect(spec: TargetSpec): Target {
         description: `guest ${spec.domain}`,
         serverHost: host,
         exec: async (script, opts) =>
-          run("ssh", [...sshArgs({ host: await host(), user: spec.user, identityFile: spec.identityFile }), remoteShell(opts.timeoutS).join(" ")], script, opts),
+          run("ssh", [...sshArgs({ host: await host(), user: spec.user, identityFile: spec.identityFile }), shJoin(trialShell(opts.timeoutS))], script, opts),
       };
     }
   }

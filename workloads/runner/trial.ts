@@ -13,6 +13,7 @@ import { InstallError, VirtperfError, WorkloadRunError, tail } from "../../lib/e
 import { shq } from "../../lib/shell.ts";
 import { checkStep, runStep, startServer, stopServer, type Sides } from "./steps.ts";
 import { allocatePorts } from "./ports.ts";
+import { CONTEXT_PROBE, parseContext, type TrialContextFacts } from "./parity.ts";
 
 export interface TrialEnvironment {
   readonly name: string;
@@ -74,7 +75,8 @@ export async function runTrial(req: TrialRequest): Promise<TrialOutcome> {
   const w = req.workload;
   const params = w.params(req.profile, req.env.shape);
   const id = `${String(req.order).padStart(3, "0")}-${req.env.name}-${w.name}-r${req.rep}${req.warmup ? "-warmup" : ""}`;
-  let toolVersion = "unknown";
+  let tool: SideFacts = { version: "unknown" };
+  const context: { env?: TrialContextFacts; client?: TrialContextFacts } = {};
   let runRaw: RawRun | undefined;
   let rawPath: string | null = null;
   let cases: TrialRecord["cases"] = [];
@@ -89,10 +91,13 @@ export async function runTrial(req: TrialRequest): Promise<TrialOutcome> {
   // The client side is only touched when the workload has something to run there.
   const usesClient = w.tool.on === "client" || w.requires.some((r) => r.on === "client") || w.ports > 0;
   try {
-    toolVersion = await beginSide(req, w, "env", [sides.dirs.env, dataDir]);
+    const envSide = await beginSide(req, w, "env", [sides.dirs.env, dataDir]);
+    context.env = envSide.context;
+    if (w.tool.on === "env") tool = envSide;
     if (usesClient) {
-      const v = await beginSide(req, w, "client", [sides.dirs.client]);
-      if (w.tool.on === "client") toolVersion = v;
+      const clientSide = await beginSide(req, w, "client", [sides.dirs.client]);
+      context.client = clientSide.context;
+      if (w.tool.on === "client") tool = clientSide;
     }
     const ports = req.env.ports.length >= w.ports ? req.env.ports.slice(0, w.ports) : await allocatePorts(w.ports);
     const steps = w.steps(params, {
@@ -126,7 +131,10 @@ export async function runTrial(req: TrialRequest): Promise<TrialOutcome> {
     workload: w.name, profile: req.profile, rep: req.rep, order: req.order, seed: req.seed, warmup: req.warmup,
     startedAt: startedAt.toISOString(), durationS: round3(timings.totalMs / 1000),
     toolS: round3((runRaw?.durationMs ?? 0) / 1000),
-    status: error ? "failed" : "ok", cases, tool: { name: w.tool.name, version: toolVersion }, raw: rawPath, error,
+    status: error ? "failed" : "ok", cases,
+    tool: { name: w.tool.name, version: tool.version, ...(tool.sha256 ? { sha256: tool.sha256 } : {}) },
+    ...(context.env ? { context: { env: context.env, ...(context.client ? { client: context.client } : {}) } } : {}),
+    raw: rawPath, error,
   };
   return { record, timings };
 }
@@ -144,19 +152,28 @@ function toRecordError(e: unknown, runRaw: RawRun | undefined): NonNullable<Tria
   };
 }
 
+interface SideFacts {
+  readonly version: string;
+  readonly sha256?: string;
+  readonly context?: TrialContextFacts;
+}
+
 /**
- * One round trip per side before the trial: which required commands are missing, the tool's version,
- * the work directories. Missing tools are installed when asked, else named with their Debian packages.
- * Returns the tool's version line when the tool runs on this side.
+ * One round trip per side before the trial: which required commands are missing, the tool's version and
+ * binary checksum, what the trial shell really got (parity.ts), the work directories. Missing tools are
+ * installed when asked, else named with their Debian packages.
  */
-async function beginSide(req: TrialRequest, w: Workload, side: "env" | "client", dirs: readonly string[]): Promise<string> {
+async function beginSide(req: TrialRequest, w: Workload, side: "env" | "client", dirs: readonly string[]): Promise<SideFacts> {
   const target = side === "env" ? req.env.target : req.client;
   const reqs = w.requires.filter((r) => r.on === side);
-  const version = w.tool.on === side ? `echo "version $( (${w.tool.versionCommand}) 2>&1 | sed -n 1p)"` : "";
+  const version = w.tool.on === side
+    ? `echo "version $( (${w.tool.versionCommand}) 2>&1 | sed -n 1p)"\nbin=$(command -v ${shq(w.tool.name)}) && echo "sha256 $(sha256sum "$(readlink -f "$bin")" | cut -d' ' -f1)"`
+    : "";
   const script = [
     ...reqs.map((r) => `command -v ${shq(r.command)} >/dev/null || echo missing ${shq(r.command)}`),
     `mkdir -p ${dirs.map(shq).join(" ")}`,
     version,
+    CONTEXT_PROBE,
   ].join("\n");
   let raw = checkStep(`preparing ${target.description}`, { script }, await target.exec(script, { timeoutS: 60 }));
   const missing = [...raw.stdout.matchAll(/^missing (.+)$/gm)].map((m) => m[1]!);
@@ -169,7 +186,8 @@ async function beginSide(req: TrialRequest, w: Workload, side: "env" | "client",
     checkStep(`apt-get install ${packages.join(" ")}`, { script: install }, await target.exec(install, { timeoutS: 900 }));
     raw = await target.exec(script, { timeoutS: 60 });
   }
-  return /^version (.*)$/m.exec(raw.stdout)?.[1]?.trim() || "unknown";
+  const sha256 = /^sha256 ([0-9a-f]{64})$/m.exec(raw.stdout)?.[1];
+  return { version: /^version (.*)$/m.exec(raw.stdout)?.[1]?.trim() || "unknown", ...(sha256 ? { sha256 } : {}), context: parseContext(raw.stdout) };
 }
 
 /** Keeps the run step's output verbatim: stdout as the raw file, stderr beside it when there is any. */

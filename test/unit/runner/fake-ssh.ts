@@ -12,7 +12,11 @@ const FAKE_SSH = `#!/bin/bash
 printf '%s\\0' "$@" > "$FAKE_SSH_LOG/$(printf %04d "$(ls "$FAKE_SSH_LOG" | wc -l)")"
 while [ $# -gt 0 ]; do case $1 in -o|-i|-p|-J) shift 2;; -*) shift;; *) break;; esac; done
 shift
-exec bash -c "$*"
+# The far side's own PATH (the trial shell's env -i sets it) holds the fakes too, as a real host has its
+# own ssh and virsh; the log directory is passed the same way.
+cmd="$*"
+cmd=\${cmd//"env -i PATH=/usr/local/sbin"/"env -i FAKE_SSH_LOG=$FAKE_SSH_LOG PATH=$FAKE_BIN_DIR:/usr/local/sbin"}
+exec bash -c "$cmd"
 `;
 
 export interface FakeBin {
@@ -45,9 +49,10 @@ export async function fakeBin(virsh: Record<string, string> = {}): Promise<FakeB
       return Promise.all(files.map(async (f) => (await readFile(join(log, f), "utf8")).split("\0").slice(0, -1)));
     },
     activate() {
-      const saved = { PATH: process.env.PATH, FAKE_SSH_LOG: process.env.FAKE_SSH_LOG };
+      const saved = { PATH: process.env.PATH, FAKE_SSH_LOG: process.env.FAKE_SSH_LOG, FAKE_BIN_DIR: process.env.FAKE_BIN_DIR };
       process.env.PATH = `${dir}:${process.env.PATH}`;
       process.env.FAKE_SSH_LOG = log;
+      process.env.FAKE_BIN_DIR = dir;
       return () => {
         for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
       };

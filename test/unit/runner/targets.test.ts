@@ -10,6 +10,8 @@ import { createServer, type Server } from "node:net";
 import { connect, guestHopScript, guestLookupScript, heredoc, sshArgs, sshRemoteCommand } from "../../../workloads/runner/targets.ts";
 import type { SshTargetSpec } from "../../../workloads/runner/target.ts";
 import { fakeBin } from "./fake-ssh.ts";
+import { trialShell } from "../../../workloads/runner/parity.ts";
+import { shJoin } from "../../../lib/shell.ts";
 
 /** The words bash makes of a command line (what sshd's login shell runs on the far side). */
 function bashWords(line: string): string[] {
@@ -29,8 +31,8 @@ const nativeLikeWrap = ["bash", "-c", `f='/s/a b.cgroup'; echo "$$" >/dev/null; 
 describe("sshRemoteCommand", () => {
   const cases: { wrap?: string[]; timeoutS: number }[] = [{ timeoutS: 30 }, { wrap: [], timeoutS: 7.2 }, { wrap: nativeLikeWrap, timeoutS: 600 }];
   for (const c of cases) {
-    it(`wrap ${JSON.stringify(c.wrap)}: the wrapper's words, then timeout -k 5 ${Math.ceil(c.timeoutS)} bash -s`, () => {
-      assert.deepEqual(bashWords(sshRemoteCommand(c, c.timeoutS)), [...(c.wrap ?? []), "timeout", "-k", "5", String(Math.ceil(c.timeoutS)), "bash", "-s"]);
+    it(`wrap ${JSON.stringify(c.wrap)}: the trial shell (env -i, the wrapper's words, timeout -k 5 ${Math.ceil(c.timeoutS)}, limits, bash -s)`, () => {
+      assert.deepEqual(bashWords(sshRemoteCommand(c, c.timeoutS)), trialShell(c.timeoutS, c.wrap));
     });
   }
 
@@ -120,7 +122,7 @@ describe("guestHopScript", () => {
         const direct = execFileSync("bash", ["-s"], { input: script, encoding: "utf8" });
         assert.equal(execFileSync("bash", ["-s"], { input: hop, encoding: "utf8" }), direct);
         const [call] = await fakes.sshCalls();
-        assert.deepEqual(call, [...sshArgs({ host: "192.168.122.9", user: "root", identityFile: "/scratch/ssh/id_ed25519" }), "timeout -k 5 42 bash -s"]);
+        assert.deepEqual(call, [...sshArgs({ host: "192.168.122.9", user: "root", identityFile: "/scratch/ssh/id_ed25519" }), shJoin(trialShell(42))]);
       } finally {
         undo();
         await fakes.remove();
@@ -138,7 +140,7 @@ describe("connect: ssh with wrap, guest via the host (fake ssh runs the remote s
       const r = await connect(spec).exec("echo \"$VIRTPERF_WRAPPED\"", { timeoutS: 10 });
       assert.equal(r.stdout, "yes\n");
       const [call] = await fakes.sshCalls();
-      assert.deepEqual(call, [...sshArgs(spec), "env VIRTPERF_WRAPPED=yes timeout -k 5 10 bash -s"]);
+      assert.deepEqual(call, [...sshArgs(spec), shJoin(trialShell(10, ["env", "VIRTPERF_WRAPPED=yes"]))]);
     } finally {
       undo();
       await fakes.remove();
@@ -164,9 +166,9 @@ describe("connect: ssh with wrap, guest via the host (fake ssh runs the remote s
       assert.equal(r.stdout, "in-guest\n");
       const calls = await fakes.sshCalls();
       assert.equal(calls.length, 3, "lookup on the host, then host hop and guest ssh");
-      assert.deepEqual(calls[0], [...sshArgs(via), "timeout -k 5 60 bash -s"]);
-      assert.deepEqual(calls[1], [...sshArgs(via), "timeout -k 5 40 bash -s"]);
-      assert.deepEqual(calls[2], [...sshArgs({ host: "127.0.0.2", user: "root", identityFile: "/scratch/ssh/id_ed25519" }), "timeout -k 5 30 bash -s"]);
+      assert.deepEqual(calls[0], [...sshArgs(via), shJoin(trialShell(60))]);
+      assert.deepEqual(calls[1], [...sshArgs(via), shJoin(trialShell(40))]);
+      assert.deepEqual(calls[2], [...sshArgs({ host: "127.0.0.2", user: "root", identityFile: "/scratch/ssh/id_ed25519" }), shJoin(trialShell(30))]);
       const slow = await target.exec("sleep 20", { timeoutS: 1 });
       assert.equal(slow.timedOut, true);
       assert.equal(slow.exitCode, 124);

@@ -94,9 +94,9 @@ describe("renderDockerRun and friends", () => {
       "docker", "run", "--detach", "--name", "virtperf-t1-docker-volume",
       "--label", "virtperf.stack=t1", "--label", "virtperf.environment=docker-volume", "--init",
     ]);
-    assert.deepEqual(argv.slice(-11), [
+    assert.deepEqual(argv.slice(-13), [
       "--mount", "type=volume,source=virtperf-t1-docker-volume,target=/data",
-      "--cpuset-cpus", "1", "--memory", `${512 * 2 ** 20}b`, "--memory-swap", `${512 * 2 ** 20}b`,
+      "--cpuset-cpus", "1", "--memory", `${512 * 2 ** 20}b`, "--memory-swap", `${512 * 2 ** 20}b`, "--shm-size", `${256 * 2 ** 20}b`,
       tag, "sleep", "infinity",
     ]);
     assert.deepEqual(renderVolumeCreate(spec.volume!), [
