@@ -28,7 +28,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 export interface E2eOptions {
   stack: string; config?: string; profile?: string; environments?: string; workloads?: string;
-  repetitions?: string; seed?: string; resultsRoot?: string; keep?: boolean; removeImages?: boolean;
+  repetitions?: string; seed?: string; resultsRoot?: string; calibration?: string; keep?: boolean; removeImages?: boolean;
 }
 
 /** The stack's `virtperf:` config from its YAML, with the command line's overrides on top. */
@@ -47,6 +47,7 @@ export function stackConfig(o: E2eOptions): Record<string, unknown> {
   if (o.repetitions) raw.repetitions = Number(o.repetitions);
   if (o.seed) raw.seed = Number(o.seed);
   if (o.resultsRoot) raw.resultsRoot = o.resultsRoot;
+  if (o.calibration) raw.calibration = list(o.calibration);
   if (o.environments) {
     // A name the stack defines keeps its definition; any other name is taken as a preset.
     const defined = new Map((Array.isArray(raw.environments) ? raw.environments : []).map((e: unknown) =>
@@ -172,6 +173,7 @@ function options(cmd: Command): Command {
     .option("--repetitions <n>", "repetitions")
     .option("--seed <n>", "schedule seed")
     .option("--results-root <dir>", "results root (default: the stack's, else results)")
+    .option("--calibration <list>", "A/A calibration: run an identical second copy (<name>-aa) of these environments")
     .option("--keep", "leave the environments up at the end")
     .option("--remove-images", "also remove the Docker tools image and guest base image (caches)")
     .option("--verbose", "print error details");

@@ -24,7 +24,7 @@ const TARGET_KINDS = ["local", "ssh", "docker", "guest"] as const;
 export interface TrialOptions {
   env: string; workload: string; profile: string; rep: string; order: string; seed: string; stack: string; run: string;
   target?: string; client?: string; ports?: string; dataDir?: string; workRoot?: string; cpus?: string; memoryMib?: string;
-  acceleration?: string; accelerationReason?: string; kind?: string; out: string; warmup?: boolean; install?: boolean; timings?: boolean;
+  acceleration?: string; accelerationReason?: string; calibrationOf?: string; kind?: string; out: string; warmup?: boolean; install?: boolean; timings?: boolean;
 }
 
 function targetOption(option: string, value: string): TargetSpec {
@@ -59,7 +59,9 @@ export async function trialCommand(o: TrialOptions): Promise<number> {
     rep: nonNegativeInt("--rep", o.rep), order: nonNegativeInt("--order", o.order), seed: Number.parseInt(o.seed, 10) || 0,
     warmup: !!o.warmup, out: o.out, install: !!o.install, client: connect(clientSpec),
     env: {
-      name: o.env, kind, acceleration, ...(o.accelerationReason ? { accelerationReason: o.accelerationReason } : {}), target: connect(targetSpec), ports,
+      name: o.env, kind, acceleration, target: connect(targetSpec), ports,
+      ...(o.accelerationReason ? { accelerationReason: o.accelerationReason } : {}),
+      ...(o.calibrationOf ? { calibrationOf: o.calibrationOf } : {}),
       dataDir: o.dataDir ?? (kind === "docker" ? "/data" : "/var/tmp/virtperf-data"),
       workRoot: o.workRoot ?? "/tmp",
       shape: {
@@ -92,6 +94,7 @@ export function registerTrial(program: Command, run: (code: Promise<number>) => 
     .option("--kind <kind>", "environment kind: native, docker, kvm (default: from the preset or target)")
     .option("--acceleration <a>", "none, kvm or tcg (guests; a TCG guest is never reported as KVM)")
     .option("--acceleration-reason <text>", "why this acceleration (recorded with the trial)")
+    .option("--calibration-of <env>", "this environment is an A/A copy of <env> (recorded with the trial)")
     .option("--ports <list>", "fixed server ports of the environment, comma separated")
     .option("--data-dir <dir>", "data directory inside the environment (on the I/O path under test)")
     .option("--work-root <dir>", "where trial work directories go inside the environment", "/tmp")

@@ -15,7 +15,7 @@ export const NAMESPACE = "virtperf";
 /** Every key the program reads; anything else under `virtperf:` is refused (a typo would silently do nothing). */
 export const CONFIG_KEYS = [
   "host", "cpuset", "memoryMiB", "scratchDir", "ioDir", "environments", "client", "acceleration",
-  "workloads", "profile", "repetitions", "seed", "debianSuite", "dockerBaseImage", "guestImage", "resultsRoot",
+  "workloads", "profile", "repetitions", "seed", "debianSuite", "dockerBaseImage", "guestImage", "resultsRoot", "calibration",
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -147,6 +147,10 @@ function parseEnvironment(item: unknown, i: number): EnvironmentDef {
   return { name: head.name, options: { ...base, ...overrides } as EnvironmentOptions };
 }
 
+function withCalibration(defs: EnvironmentDef[], calibration: unknown): EnvironmentDef[] {
+  return [...defs, ...parseCalibration(calibration, defs)];
+}
+
 function parseEnvironments(value: unknown): EnvironmentDef[] {
   const list = check("environments", z.array(z.unknown()).min(1), value ?? DEFAULTS.environments, `a list of presets (${PRESET_NAMES.join(", ")}) or custom environments`);
   const defs = list.map(parseEnvironment);
@@ -156,6 +160,25 @@ function parseEnvironments(value: unknown): EnvironmentDef[] {
     seen.add(d.name);
   });
   return defs;
+}
+
+/** The suffix of an A/A copy's name: `native` -> `native-aa`. */
+export const CALIBRATION_SUFFIX = "-aa";
+
+/** `calibration: [native, ...]`: an identical second copy of each named environment, `<name>-aa`. */
+function parseCalibration(value: unknown, defs: readonly EnvironmentDef[]): EnvironmentDef[] {
+  if (value === undefined) return [];
+  const names = defs.map((d) => d.name).join(", ");
+  const list = check("calibration", z.array(z.string()), value, `a list of this stack's environments to run twice (${names})`);
+  return list.map((name, i) => {
+    const base = defs.find((d) => d.name === name);
+    if (!base) fail(`calibration[${i}]`, name, "not an environment of this stack", names);
+    if (list.indexOf(name) !== i) fail(`calibration[${i}]`, name, "listed twice");
+    const copy = `${name}${CALIBRATION_SUFFIX}`;
+    if (!NAME_RE.test(copy)) fail(`calibration[${i}]`, name, `the copy's name "${copy}" is longer than 31 characters; give the environment a shorter name`);
+    if (defs.some((d) => d.name === copy)) fail(`calibration[${i}]`, name, `the stack already has an environment named "${copy}"`);
+    return { name: copy, options: base.options, calibrationOf: name };
+  });
 }
 
 const sshClient = z.object({
@@ -201,7 +224,7 @@ export function parseExperiment(raw: Record<string, unknown>, stack: string, hos
   const guestImage = raw.guestImage === undefined ? undefined : str("guestImage", raw.guestImage, "");
   return {
     stack, host,
-    environments: parseEnvironments(raw.environments),
+    environments: withCalibration(parseEnvironments(raw.environments), raw.calibration),
     client: parseClient(raw.client),
     acceleration: check("acceleration", z.enum(["auto", "kvm", "tcg"]), raw.acceleration ?? DEFAULTS.acceleration, "auto, kvm, tcg"),
     workloads: parseWorkloads(raw.workloads),

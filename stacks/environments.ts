@@ -59,4 +59,9 @@ export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
 export interface EnvironmentDef {
   readonly name: string;
   readonly options: EnvironmentOptions;
+  /**
+   * A/A calibration: this environment is an identical second copy of the named one (`<name>-aa`), so
+   * the report can show the noise floor, the difference two identical environments measure.
+   */
+  readonly calibrationOf?: string;
 }

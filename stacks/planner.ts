@@ -55,6 +55,7 @@ export function trialScript(t: Omit<TrialPlan, "command">, x: Experiment, env: E
     "--cpus", env.shape.cpus, "--memory-mib", env.shape.memoryMiB, "--acceleration", env.acceleration, "--out", ctx.dir,
   ];
   if (env.accelerationReason) words.push("--acceleration-reason", env.accelerationReason);
+  if (env.def.calibrationOf) words.push("--calibration-of", env.def.calibrationOf);
   if (env.ports.length) words.push("--ports", env.ports.join(","));
   const client = clientTarget(x);
   if (client) words.push("--client", JSON.stringify(client));

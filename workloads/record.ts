@@ -37,6 +37,8 @@ export const trialRecordSchema = z.object({
   kind: z.enum(["native", "docker", "kvm"]),
   /** "kvm", "tcg" for guests; "none" for native and Docker. A TCG guest's numbers are never KVM numbers. */
   acceleration: z.enum(["none", "kvm", "tcg"]),
+  /** A/A calibration: the environment this one is an identical copy of (the report's noise floor). */
+  calibrationOf: z.string().optional(),
   /** For guests: why this acceleration (KVM proven, TCG requested, or the KVM check that failed). */
   accelerationReason: z.string().optional(),
   workload: z.enum(WORKLOAD_IDS),

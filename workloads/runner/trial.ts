@@ -21,6 +21,8 @@ export interface TrialEnvironment {
   readonly acceleration: TrialRecord["acceleration"];
   /** Why this acceleration (guests), recorded in the trial record. */
   readonly accelerationReason?: string;
+  /** A/A calibration: the environment this one copies, recorded in the trial record. */
+  readonly calibrationOf?: string;
   readonly target: Target;
   /** Fixed server ports of the environment; empty = pick free ones (local targets only). */
   readonly ports: readonly number[];
@@ -128,6 +130,7 @@ export async function runTrial(req: TrialRequest): Promise<TrialOutcome> {
     schema: "virtperf.trial/1", stack: req.stack, run: req.run, host: req.host,
     environment: req.env.name, kind: req.env.kind, acceleration: req.env.acceleration,
     ...(req.env.accelerationReason ? { accelerationReason: req.env.accelerationReason } : {}),
+    ...(req.env.calibrationOf ? { calibrationOf: req.env.calibrationOf } : {}),
     workload: w.name, profile: req.profile, rep: req.rep, order: req.order, seed: req.seed, warmup: req.warmup,
     startedAt: startedAt.toISOString(), durationS: round3(timings.totalMs / 1000),
     toolS: round3((runRaw?.durationMs ?? 0) / 1000),

@@ -107,3 +107,24 @@ describe("stack files", () => {
     assert.ok(x.environments.every((e) => e.options.kind !== "kvm"));
   });
 });
+
+describe("calibration (A/A copies)", () => {
+  const host = { cpus: [0, 1], memoryMiB: 24105 };
+  it("adds an identical copy <name>-aa of each listed environment, after the stack's own", () => {
+    const x = parseExperiment({ environments: ["native", "docker-host-volume"], calibration: ["native", "docker-host-volume"] }, "dev", host);
+    assert.deepEqual(x.environments.map((e) => [e.name, e.calibrationOf]), [
+      ["native", undefined], ["docker-host-volume", undefined], ["native-aa", "native"], ["docker-host-volume-aa", "docker-host-volume"]]);
+    assert.deepEqual(x.environments[3]!.options, x.environments[1]!.options);
+  });
+  const bad: [unknown, string, RegExp][] = [
+    [["kvm"], "virtperf:calibration[0]", /not an environment of this stack; allowed: native/],
+    [["native", "native"], "virtperf:calibration[1]", /listed twice/],
+    ["native", "virtperf:calibration", /expected array/],
+  ];
+  for (const [value, path, message] of bad) {
+    it(`refuses ${JSON.stringify(value)}`, () => {
+      assert.throws(() => parseExperiment({ environments: ["native"], calibration: value }, "dev", host),
+        (e: unknown) => e instanceof ConfigError && e.propertyPath === path && message.test(e.message));
+    });
+  }
+});

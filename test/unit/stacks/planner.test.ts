@@ -87,3 +87,22 @@ describe("plan", () => {
     for (const f of p.facts) execFileSync("bash", ["-n", "-c", f.create]);
   });
 });
+
+describe("plan with A/A calibration", () => {
+  const xc = parseExperiment({
+    environments: ["native", "docker"], calibration: ["native", "docker"], workloads: ["xz"], profile: "smoke", repetitions: 2,
+    scratchDir: "/tmp/vp", memoryMiB: 1024,
+  }, "dev", host);
+  const pc = plan(xc, probe);
+  it("each copy is an environment of its own, interleaved in the schedule like the others", () => {
+    assert.deepEqual(pc.environments.map((e) => e.def.name), ["native", "docker", "native-aa", "docker-aa"]);
+    assert.deepEqual(new Set(pc.schedule.entries.map((e) => e.environment)), new Set(["native", "docker", "native-aa", "docker-aa"]));
+    const docker = pc.environments.filter((e) => e.def.options.kind === "docker").map((e) => (e.target as { container: string }).container);
+    assert.deepEqual(docker, ["virtperf-dev-docker", "virtperf-dev-docker-aa"]);
+  });
+  it("the copy's trials say which environment they copy", () => {
+    const t = pc.trials.find((tr) => tr.environment === "native-aa")!;
+    assert.equal(flag(runnerWords(t.command), "--calibration-of"), "native");
+    assert.equal(flag(runnerWords(pc.trials.find((tr) => tr.environment === "native")!.command), "--calibration-of"), undefined);
+  });
+});
