@@ -15,6 +15,7 @@ import { runTrial } from "../workloads/runner/trial.ts";
 import { PRESETS, PRESET_NAMES } from "../stacks/environments.ts";
 import { hostFingerprint } from "../lib/host.ts";
 import { ConfigError } from "../lib/errors.ts";
+import { shq } from "../lib/shell.ts";
 import { jsonOption, nonNegativeInt, oneOf, positiveInt } from "./choices.ts";
 
 const KINDS = ["native", "docker", "kvm"] as const;
@@ -23,7 +24,7 @@ const TARGET_KINDS = ["local", "ssh", "docker", "guest"] as const;
 
 export interface TrialOptions {
   env: string; workload: string; profile: string; rep: string; order: string; seed: string; stack: string; run: string;
-  target?: string; client?: string; ports?: string; dataDir?: string; workRoot?: string; cpus?: string; memoryMib?: string;
+  target?: string; client?: string; hostTarget?: string; contamination?: boolean; ports?: string; dataDir?: string; workRoot?: string; cpus?: string; memoryMib?: string;
   acceleration?: string; accelerationReason?: string; calibrationOf?: string; kind?: string; out: string; warmup?: boolean; install?: boolean; timings?: boolean;
 }
 
@@ -41,6 +42,13 @@ function environmentKind(o: TrialOptions, target: TargetSpec): TrialRecord["kind
   return target.kind === "docker" ? "docker" : target.kind === "guest" ? "kvm" : "native";
 }
 
+/** Bash for the host that prints the environment's root pid: its container's init, its guest's QEMU. */
+function rootPidOf(t: TargetSpec): { rootPidScript?: string } {
+  if (t.kind === "docker") return { rootPidScript: `${t.dockerHost ? `DOCKER_HOST=${shq(t.dockerHost)} ` : ""}docker inspect --format '{{.State.Pid}}' ${shq(t.container)} 2>/dev/null` };
+  if (t.kind === "guest") return { rootPidScript: `cat ${shq(`/run/libvirt/qemu/${t.domain}.pid`)} 2>/dev/null` };
+  return {};
+}
+
 export async function trialCommand(o: TrialOptions): Promise<number> {
   const workload = WORKLOADS[oneOf<WorkloadId>("--workload", o.workload, WORKLOAD_IDS)];
   const profile = oneOf<ProfileName>("--profile", o.profile, PROFILES);
@@ -51,6 +59,8 @@ export async function trialCommand(o: TrialOptions): Promise<number> {
   const targetSpec: TargetSpec = o.target ? targetOption("--target", o.target) : { kind: "local" };
   const clientSpec: TargetSpec = o.client ? targetOption("--client", o.client) : { kind: "local" };
   const kind = environmentKind(o, targetSpec);
+  // The host the environments live on: this machine, or the SSH host the planner names.
+  const hostSpec: TargetSpec = o.hostTarget ? targetOption("--host-target", o.hostTarget) : { kind: "local" };
   const acceleration = o.acceleration ? oneOf("--acceleration", o.acceleration, ACCELERATIONS) : kind === "kvm" ? "kvm" : "none";
   if (kind === "kvm" && acceleration === "none") throw new ConfigError("--acceleration", `a kvm environment runs with acceleration kvm or tcg, not none`);
   const ports = o.ports ? o.ports.split(",").map((p) => positiveInt("--ports", p)) : [];
@@ -58,10 +68,12 @@ export async function trialCommand(o: TrialOptions): Promise<number> {
     workload, profile, stack: o.stack, run: o.run, host: await hostFingerprint(),
     rep: nonNegativeInt("--rep", o.rep), order: nonNegativeInt("--order", o.order), seed: Number.parseInt(o.seed, 10) || 0,
     warmup: !!o.warmup, out: o.out, install: !!o.install, client: connect(clientSpec),
+    ...(o.contamination === false ? {} : { hostTarget: { target: connect(hostSpec), ours: hostSpec.kind === "local" ? [process.pid] : [] } }),
     env: {
       name: o.env, kind, acceleration, target: connect(targetSpec), ports,
       ...(o.accelerationReason ? { accelerationReason: o.accelerationReason } : {}),
       ...(o.calibrationOf ? { calibrationOf: o.calibrationOf } : {}),
+      ...rootPidOf(targetSpec),
       dataDir: o.dataDir ?? (kind === "docker" ? "/data" : "/var/tmp/virtperf-data"),
       workRoot: o.workRoot ?? "/tmp",
       shape: {
@@ -91,6 +103,8 @@ export function registerTrial(program: Command, run: (code: Promise<number>) => 
     .option("--profile <name>", `profile: ${PROFILES.join(", ")}`, "smoke")
     .option("--target <json>", "how to reach the environment: TargetSpec JSON (local, ssh, docker, guest)")
     .option("--client <json>", "where network clients run: TargetSpec JSON (default: this machine)")
+    .option("--host-target <json>", "the host the environments live on, for the contamination checks: TargetSpec JSON (default: this machine)")
+    .option("--no-contamination", "skip the contamination checks around the run step")
     .option("--kind <kind>", "environment kind: native, docker, kvm (default: from the preset or target)")
     .option("--acceleration <a>", "none, kvm or tcg (guests; a TCG guest is never reported as KVM)")
     .option("--acceleration-reason <text>", "why this acceleration (recorded with the trial)")

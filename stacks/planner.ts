@@ -59,6 +59,8 @@ export function trialScript(t: Omit<TrialPlan, "command">, x: Experiment, env: E
   if (env.ports.length) words.push("--ports", env.ports.join(","));
   const client = clientTarget(x);
   if (client) words.push("--client", JSON.stringify(client));
+  const a = x.host.address;
+  if (a.kind === "ssh") words.push("--host-target", JSON.stringify(hostSshTarget(a)));
   if (t.warmup) words.push("--warmup");
   const what = `${env.def.name} ${t.workload} ${t.warmup ? "warm-up" : `rep ${t.rep}`}`;
   return [

@@ -58,6 +58,14 @@ export const trialRecordSchema = z.object({
   tool: z.object({ name: z.string(), version: z.string(), /** sha256 of the tool's binary where it ran. */ sha256: z.string().optional() }),
   /** The trial shell's environment, limits, CPUs, /dev/shm, THP and BLAS kernel, on the env side and the client side. */
   context: z.object({ env: contextSchema, client: contextSchema.optional() }).optional(),
+  /** Was the host quiet during the run step (workloads/runner/contamination.ts)? Flagged trials are marked in the report. */
+  contamination: z.object({
+    flagged: z.boolean(), reasons: z.array(z.string()),
+    loadBefore: z.number().nullable(), loadAfter: z.number().nullable(), stealPct: z.number().nullable(),
+    busy: z.array(z.object({ pid: z.number().int(), comm: z.string(), cpuPct: z.number() })),
+    memAvailableMiB: z.number().nullable(), memPressurePct: z.number().nullable(), cpuMHz: z.string().nullable(),
+    leftovers: z.array(z.string()),
+  }).optional(),
   /** Path of the raw output, relative to the run folder. */
   raw: z.string().nullable(),
   error: z

@@ -14,6 +14,7 @@ import { shq } from "../../lib/shell.ts";
 import { checkStep, runStep, startServer, stopServer, type Sides } from "./steps.ts";
 import { allocatePorts } from "./ports.ts";
 import { CONTEXT_PROBE, parseContext, type TrialContextFacts } from "./parity.ts";
+import { assess, leftoverScript, parseLeftovers, parseSnapshot, snapshotScript, type Contamination, type Snapshot } from "./contamination.ts";
 
 export interface TrialEnvironment {
   readonly name: string;
@@ -29,6 +30,15 @@ export interface TrialEnvironment {
   readonly dataDir: string;
   readonly workRoot: string;
   readonly shape: HostShape;
+  /** Bash, run on the host, that prints the environment's root pid (its container's init, its guest's QEMU). */
+  readonly rootPidScript?: string;
+}
+
+/** The host the environments live on, where the contamination snapshots are taken. */
+export interface TrialHost {
+  readonly target: Target;
+  /** Pids on that host known to be ours (this runner, when it runs there). */
+  readonly ours: readonly number[];
 }
 
 export interface TrialRequest {
@@ -36,6 +46,8 @@ export interface TrialRequest {
   readonly profile: ProfileName;
   readonly env: TrialEnvironment;
   readonly client: Target;
+  /** Where the contamination checks run; none: no checks (the record then has no `contamination`). */
+  readonly hostTarget?: TrialHost;
   readonly stack: string;
   readonly run: string;
   readonly host: string;
@@ -79,6 +91,8 @@ export async function runTrial(req: TrialRequest): Promise<TrialOutcome> {
   const id = `${String(req.order).padStart(3, "0")}-${req.env.name}-${w.name}-r${req.rep}${req.warmup ? "-warmup" : ""}`;
   let tool: SideFacts = { version: "unknown" };
   const context: { env?: TrialContextFacts; client?: TrialContextFacts } = {};
+  let contamination: Contamination | undefined;
+  let leftovers: string[] = [];
   let runRaw: RawRun | undefined;
   let rawPath: string | null = null;
   let cases: TrialRecord["cases"] = [];
@@ -95,6 +109,7 @@ export async function runTrial(req: TrialRequest): Promise<TrialOutcome> {
   try {
     const envSide = await beginSide(req, w, "env", [sides.dirs.env, dataDir]);
     context.env = envSide.context;
+    leftovers = envSide.leftovers ?? [];
     if (w.tool.on === "env") tool = envSide;
     if (usesClient) {
       const clientSide = await beginSide(req, w, "client", [sides.dirs.client]);
@@ -109,7 +124,10 @@ export async function runTrial(req: TrialRequest): Promise<TrialOutcome> {
       if (steps.setup) checkStep("setup", steps.setup, await timed(() => runStep(sides, steps.setup!)));
       if (steps.server) await timed(() => startServer(sides, steps.server!));
       if (steps.prepare) checkStep("prepare", steps.prepare, await timed(() => runStep(sides, steps.prepare!)));
+      const before = await snapshot(req);
       runRaw = await timed(() => runStep(sides, steps.run));
+      const after = await snapshot(req);
+      if (before && after) contamination = assess(before, after, { ours: req.hostTarget!.ours, memoryNeedMiB: req.env.shape.memoryMiB, leftovers });
       rawPath = await keepRaw(req.out, id, runRaw);
       checkStep(`${w.tool.name} run`, steps.run, runRaw);
       cases = w.parse(runRaw, params).map((c) => ({ case: c.case, params: { ...c.params }, metrics: c.metrics.map((m) => ({ ...m })) }));
@@ -137,6 +155,7 @@ export async function runTrial(req: TrialRequest): Promise<TrialOutcome> {
     status: error ? "failed" : "ok", cases,
     tool: { name: w.tool.name, version: tool.version, ...(tool.sha256 ? { sha256: tool.sha256 } : {}) },
     ...(context.env ? { context: { env: context.env, ...(context.client ? { client: context.client } : {}) } } : {}),
+    ...(contamination ? { contamination } : {}),
     raw: rawPath, error,
   };
   return { record, timings };
@@ -159,6 +178,15 @@ interface SideFacts {
   readonly version: string;
   readonly sha256?: string;
   readonly context?: TrialContextFacts;
+  /** Env side: processes of an earlier trial found (and killed) in the work root. */
+  readonly leftovers?: string[];
+}
+
+/** A contamination snapshot of the host, or undefined when it has none or it could not be taken (never fails a trial). */
+async function snapshot(req: TrialRequest): Promise<Snapshot | undefined> {
+  if (!req.hostTarget) return undefined;
+  const r = await req.hostTarget.target.exec(snapshotScript(req.env.rootPidScript), { timeoutS: 30 });
+  return r.exitCode === 0 ? parseSnapshot(r.stdout) : undefined;
 }
 
 /**
@@ -173,6 +201,7 @@ async function beginSide(req: TrialRequest, w: Workload, side: "env" | "client",
     ? `echo "version $( (${w.tool.versionCommand}) 2>&1 | sed -n 1p)"\nbin=$(command -v ${shq(w.tool.name)}) && echo "sha256 $(sha256sum "$(readlink -f "$bin")" | cut -d' ' -f1)"`
     : "";
   const script = [
+    ...(side === "env" ? [leftoverScript(req.env.workRoot, shq)] : []),
     ...reqs.map((r) => `command -v ${shq(r.command)} >/dev/null || echo missing ${shq(r.command)}`),
     `mkdir -p ${dirs.map(shq).join(" ")}`,
     version,
@@ -190,7 +219,10 @@ async function beginSide(req: TrialRequest, w: Workload, side: "env" | "client",
     raw = await target.exec(script, { timeoutS: 60 });
   }
   const sha256 = /^sha256 ([0-9a-f]{64})$/m.exec(raw.stdout)?.[1];
-  return { version: /^version (.*)$/m.exec(raw.stdout)?.[1]?.trim() || "unknown", ...(sha256 ? { sha256 } : {}), context: parseContext(raw.stdout) };
+  return {
+    version: /^version (.*)$/m.exec(raw.stdout)?.[1]?.trim() || "unknown", ...(sha256 ? { sha256 } : {}),
+    context: parseContext(raw.stdout), ...(side === "env" ? { leftovers: parseLeftovers(raw.stdout) } : {}),
+  };
 }
 
 /** Keeps the run step's output verbatim: stdout as the raw file, stderr beside it when there is any. */

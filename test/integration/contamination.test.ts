@@ -1,0 +1,61 @@
+/**
+ * Contamination checks for real (issue 9), native trials on this machine: a CPU hog that is not ours,
+ * started beside a trial, flags it by name; a process left in the environment's work root by an earlier
+ * trial is named and killed before the next one starts; a trial on a quiet host is not flagged.
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtemp, mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import { parseRecord, type TrialRecord } from "../../workloads/record.ts";
+
+async function trial(workRoot: string): Promise<TrialRecord> {
+  const out = await mkdtemp(join(tmpdir(), "virtperf-contamination-"));
+  const r = await execa("bin/virtperf", ["trial", "--env", "native", "--workload", "xz", "--profile", "smoke", "--out", out, "--work-root", workRoot], { reject: false });
+  assert.equal(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
+  return parseRecord(r.stdout.trim(), { file: "stdout", line: 1 });
+}
+
+const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+
+describe("contamination checks around the run step", { timeout: 5 * 60_000 }, () => {
+  it("a busy process that is not ours flags the trial and is named", async () => {
+    const root = await mkdtemp(join(tmpdir(), "virtperf-work-"));
+    // A hog in its own session, not a descendant of the runner: two of them, to be busy on either CPU.
+    const hogs = [0, 1].map(() => spawn("bash", ["-c", "exec -a virtperf-test-hog yes"], { detached: true, stdio: "ignore" }));
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const rec = await trial(root);
+      assert.equal(rec.contamination?.flagged, true, JSON.stringify(rec.contamination));
+      assert.ok(rec.contamination!.busy.some((b) => b.comm === "yes" && b.cpuPct > 10), JSON.stringify(rec.contamination!.busy));
+      assert.match(rec.contamination!.reasons.join("; "), /busy processes not ours: yes/);
+    } finally {
+      for (const h of hogs) process.kill(-h.pid!, "SIGKILL");
+    }
+  });
+
+  it("a process of an earlier trial in the work root is named and killed before the trial", async () => {
+    const root = await mkdtemp(join(tmpdir(), "virtperf-work-"));
+    const old = join(root, "000-native-redis-r1-abc123");
+    await mkdir(old);
+    const leftover = spawn("bash", ["-c", "exec -a virtperf-leftover sleep 300"], { cwd: old, detached: true, stdio: "ignore" });
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(alive(leftover.pid!));
+    const rec = await trial(root);
+    assert.equal(rec.contamination?.flagged, true);
+    assert.match(rec.contamination!.leftovers.join("; "), new RegExp(`\\(pid ${leftover.pid}, in ${old}\\)`));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(alive(leftover.pid!), false, "the leftover still runs");
+  });
+
+  it("on a quiet host the trial is clean, and the record keeps the numbers", async () => {
+    const root = await mkdtemp(join(tmpdir(), "virtperf-work-"));
+    const rec = await trial(root);
+    const c = rec.contamination!;
+    assert.equal(c.flagged, false, JSON.stringify(c));
+    assert.ok(c.loadBefore !== null && c.memAvailableMiB! > 0 && c.stealPct !== null);
+  });
+});
