@@ -42,13 +42,19 @@ describe("contamination checks around the run step", { timeout: 5 * 60_000 }, ()
     const old = join(root, "000-native-redis-r1-abc123");
     await mkdir(old);
     const leftover = spawn("bash", ["-c", "exec -a virtperf-leftover sleep 300"], { cwd: old, detached: true, stdio: "ignore" });
+    // Under the root but not in a trial directory: not ours to kill.
+    const other = join(root, "notes");
+    await mkdir(other);
+    const bystander = spawn("bash", ["-c", "exec -a virtperf-bystander sleep 300"], { cwd: other, detached: true, stdio: "ignore" });
     await new Promise((r) => setTimeout(r, 200));
-    assert.ok(alive(leftover.pid!));
+    assert.ok(alive(leftover.pid!) && alive(bystander.pid!));
     const rec = await trial(root);
     assert.equal(rec.contamination?.flagged, true);
     assert.match(rec.contamination!.leftovers.join("; "), new RegExp(`\\(pid ${leftover.pid}, in ${old}\\)`));
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(alive(leftover.pid!), false, "the leftover still runs");
+    assert.equal(alive(bystander.pid!), true, "a process outside any trial directory was killed");
+    process.kill(bystander.pid!, "SIGKILL");
   });
 
   it("on a quiet host the trial is clean, and the record keeps the numbers", async () => {

@@ -156,9 +156,11 @@ export function assess(before: Snapshot, after: Snapshot, opts: { ours?: readonl
 }
 
 /**
- * Bash run on the env side before a trial: processes whose working directory is under the environment's
- * work root belong to an earlier trial (a server a killed runner left behind). Each is named
+ * Bash run on the env side before a trial: processes whose working directory is a trial directory under
+ * the environment's work root (`<root>/NNN-<env>-<workload>-rN[-warmup]-<6 hex>`, as runTrial names them)
+ * belong to an earlier trial (a server a killed runner left behind). Each is named
  * (`leftover <pid> <comm> <cwd>`) and killed, TERM then KILL, so it cannot share the CPUs with this one.
+ * Nothing else is touched, however it is named or wherever else under the root it runs.
  */
 export function leftoverScript(workRoot: string, q: (s: string) => string): string {
   return `root=${q(workRoot.replace(/\/+$/, ""))}
@@ -167,7 +169,9 @@ left=""
 for f in /proc/[0-9]*; do
   p=\${f#/proc/}; case $mine in *" $p "*) continue;; esac
   cwd=$(readlink "$f/cwd" 2>/dev/null) || continue
-  case $cwd in "$root"/*) read -r comm < "$f/comm" 2>/dev/null; echo "leftover $p \${comm:-?} $cwd"; left="$left $p";; esac
+  [[ $cwd == "$root"/* ]] || continue
+  [[ \${cwd#"$root"/} =~ ^[0-9]{3}-[^/]+-r[0-9]+(-warmup)?-[0-9a-f]{6}(/|$) ]] || continue
+  read -r comm < "$f/comm" 2>/dev/null; echo "leftover $p \${comm:-?} $cwd"; left="$left $p"
 done
 if [ -n "$left" ]; then kill -TERM $left 2>/dev/null; sleep 0.5; kill -KILL $left 2>/dev/null; fi
 true`;
