@@ -57,11 +57,12 @@ describe("contamination checks around the run step", { timeout: 5 * 60_000 }, ()
     process.kill(bystander.pid!, "SIGKILL");
   });
 
-  it("on a quiet host the trial is clean, and the record keeps the numbers", async () => {
+  it("the trial's own processes never count (xz busy on both CPUs is not contamination), and the record keeps the numbers", async () => {
     const root = await mkdtemp(join(tmpdir(), "virtperf-work-"));
     const rec = await trial(root);
     const c = rec.contamination!;
-    assert.equal(c.flagged, false, JSON.stringify(c));
+    // Whatever else this machine runs meanwhile (the test cannot know), the workload itself is never named.
+    assert.deepEqual(c.busy.filter((b) => ["xz", "timeout", "taskset", "env"].includes(b.comm)), [], JSON.stringify(c));
     assert.ok(c.loadBefore !== null && c.memAvailableMiB! > 0 && c.stealPct !== null);
   });
 });

@@ -5,7 +5,7 @@
  * and a hung tool is killed where it runs (killing a local `docker exec` or `ssh` client alone would
  * leave it running); a local timeout is only the backstop.
  */
-import { execa } from "execa";
+import { spawn } from "node:child_process";
 import type { RawRun } from "../contract.ts";
 import type { ExecOptions, SshTargetSpec, Target, TargetSpec } from "./target.ts";
 import { ProvisionError } from "../../lib/errors.ts";
@@ -30,19 +30,33 @@ export function heredoc(body: string, base: string): { start: string; text: stri
   return { start: `<<'${delim}'`, text: `${body.endsWith("\n") ? body : `${body}\n`}${delim}` };
 }
 
-async function run(file: string, args: readonly string[], script: string, opts: ExecOptions, env?: Record<string, string>): Promise<RawRun> {
+/**
+ * Runs `file args` with the script on stdin and collects its output; never rejects. The local timeout
+ * is a backstop (TERM, then KILL 5 s later): the far side's own `timeout` should fire first. Plain
+ * child_process, not execa: it runs several times a trial, and execa alone costs 35 ms to load.
+ */
+function run(file: string, args: readonly string[], script: string, opts: ExecOptions, env?: Record<string, string>): Promise<RawRun> {
   const started = performance.now();
-  const r = await execa(file, args, {
-    input: script, reject: false, timeout: (opts.timeoutS + BACKSTOP_S) * 1000, stripFinalNewline: false,
-    ...(env ? { env: { ...process.env, ...env } } : {}),
+  return new Promise((done) => {
+    const child = spawn(file, args, { stdio: ["pipe", "pipe", "pipe"], ...(env ? { env: { ...process.env, ...env } } : {}) });
+    const out: Buffer[] = [], err: Buffer[] = [];
+    let backstop = false, spawnError: Error | undefined;
+    child.stdout.on("data", (b: Buffer) => out.push(b));
+    child.stderr.on("data", (b: Buffer) => err.push(b));
+    child.stdin.on("error", () => {}); // the far side may exit without reading all of the script
+    child.stdin.end(script);
+    const term = setTimeout(() => { backstop = true; child.kill("SIGTERM"); }, (opts.timeoutS + BACKSTOP_S) * 1000);
+    const kill = setTimeout(() => child.kill("SIGKILL"), (opts.timeoutS + BACKSTOP_S + 5) * 1000);
+    child.on("error", (e) => { spawnError = e; });
+    child.on("close", (code, signal) => {
+      clearTimeout(term); clearTimeout(kill);
+      const durationMs = performance.now() - started;
+      // `timeout` exits 124 (TERM) or 137 (KILL after -k) when the far side ran out of time.
+      const timedOut = backstop || code === 124 || (code === 137 && durationMs >= opts.timeoutS * 1000);
+      const stderr = Buffer.concat(err).toString() + (spawnError ? `${file}: ${spawnError.message}\n` : "");
+      done({ stdout: Buffer.concat(out).toString(), stderr, exitCode: code, signal: signal ?? null, durationMs, timedOut });
+    });
   });
-  const durationMs = performance.now() - started;
-  // `timeout` exits 124 (TERM) or 137 (KILL after -k) when the far side ran out of time.
-  const timedOut = r.timedOut || r.exitCode === 124 || (r.exitCode === 137 && durationMs >= opts.timeoutS * 1000);
-  return {
-    stdout: String(r.stdout ?? ""), stderr: String(r.stderr ?? ""),
-    exitCode: r.exitCode ?? null, signal: r.signal ?? null, durationMs, timedOut,
-  };
 }
 
 /** ssh's options and destination for a target (everything before the remote command). Pure. */
