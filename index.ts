@@ -4,12 +4,15 @@
  * same plan without the engine.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { local } from "@pulumi/command";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { namespaceKeys, parseExperiment } from "./stacks/config.ts";
 import { probeHost } from "./stacks/host-probe.ts";
 import { plan } from "./stacks/planner.ts";
 import { writeRunFiles } from "./stacks/results.ts";
+import { writePrivateFile } from "./stacks/keys.ts";
+import { shq } from "./lib/shell.ts";
 import { CommandChain } from "./stacks/command-chain.ts";
 import { Trials } from "./stacks/trials.ts";
 import { KvmGuest } from "./stacks/kvm.ts";
@@ -25,27 +28,35 @@ const p = plan(x, probe);
 const root = process.cwd();
 if (!pulumi.runtime.isDryRun()) writeRunFiles(resolve(root, p.resultsDir), x, p.schedule, p.runId);
 
-/** The SSH connection to a remote host; its key (a secret) is also written where the runner reads it. */
+/**
+ * The SSH connection to a remote host. A `privateKey` secret is also written where the runner and ssh
+ * read it (stacks/keys.ts: outside the project, 0700 directory, 0600 file, atomically), never when
+ * previewing.
+ */
 function connectionOf(a: HostAddress) {
   if (a.kind !== "ssh") return undefined;
-  const secretKey = (raw.host as { privateKey?: string } | undefined)?.privateKey;
-  if (secretKey && !pulumi.runtime.isDryRun()) {
-    mkdirSync(dirname(a.privateKeyFile), { recursive: true });
-    writeFileSync(a.privateKeyFile, secretKey.endsWith("\n") ? secretKey : `${secretKey}\n`);
-    chmodSync(a.privateKeyFile, 0o600);
-  }
+  const secretKey = a.keyFromSecret ? (raw.host as { privateKey?: string }).privateKey! : undefined;
+  if (secretKey && !pulumi.runtime.isDryRun()) writePrivateFile(a.privateKeyFile, secretKey);
   const privateKey = pulumi.secret(secretKey ?? readFileSync(a.privateKeyFile, "utf8"));
   return { host: a.host, user: a.user, port: a.port, privateKey, hostKey: a.hostPublicKey };
 }
 
 const address = x.host.address;
 const connection = connectionOf(address);
+// The written key goes with the stack: its delete runs on `pulumi destroy`, after everything that
+// connects with it (the host's first step comes after it, and everything else after the host).
+const keyFile = address.kind === "ssh" && address.keyFromSecret
+  ? new local.Command(`virtperf-${x.stack}-host-key`, {
+    create: `test -f ${shq(address.privateKeyFile)}`, delete: `rm -f ${shq(address.privateKeyFile)}`,
+    triggers: [address.privateKeyFile], interpreter: ["/bin/bash", "-c"],
+  })
+  : undefined;
 const chain = (name: string, commands: typeof p.host.commands, after: pulumi.Resource[]) =>
   new CommandChain(name, { commands, address, dir: root, after, ...(connection ? { connection } : {}) });
 
 const privateKey = connection ? { privateKey: connection.privateKey } : {};
 // Facts are collected by the facts chain below (into the results folder), not by NativeHost.
-const host = new NativeHost(`virtperf-${x.stack}-host`, { plan: p.host, address, collectFacts: false, ...privateKey });
+const host = new NativeHost(`virtperf-${x.stack}-host`, { plan: p.host, address, collectFacts: false, ...privateKey, ...(keyFile ? { after: keyFile } : {}) });
 const dockerImage = p.dockerImage
   ? new DockerImage(`virtperf-${x.stack}-docker-image`, { plan: p.dockerImage, address, dependsOn: [host], ...privateKey })
   : undefined;
