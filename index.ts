@@ -4,13 +4,16 @@
  * same plan without the engine.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { local } from "@pulumi/command";
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { namespaceKeys, parseExperiment } from "./stacks/config.ts";
 import { probeHost } from "./stacks/host-probe.ts";
 import { assertPreflight, kvmProofOf, preflight } from "./stacks/preflight/preflight.ts";
 import { plan } from "./stacks/planner.ts";
 import { writeRunFiles } from "./stacks/results.ts";
+import { writePrivateFile } from "./stacks/keys.ts";
+import { shq } from "./lib/shell.ts";
 import { CommandChain } from "./stacks/command-chain.ts";
 import { Trials } from "./stacks/trials.ts";
 import { KvmGuest } from "./stacks/kvm.ts";
@@ -23,23 +26,34 @@ const raw = namespaceKeys(pulumi.runtime.allConfig());
 const basic = probeHost();
 const x = parseExperiment(raw, pulumi.getStack(), basic);
 
-/** The SSH connection to a remote host; its key (a secret) is also written where the runner reads it. */
+/**
+ * The SSH connection to a remote host. A `privateKey` secret is also written where the runner and ssh
+ * read it (stacks/keys.ts: outside the project, 0700 directory, 0600 file, atomically), never when
+ * previewing.
+ */
 function connectionOf(a: HostAddress) {
   if (a.kind !== "ssh") return undefined;
-  const secretKey = (raw.host as { privateKey?: string } | undefined)?.privateKey;
-  if (secretKey && !pulumi.runtime.isDryRun()) {
-    mkdirSync(dirname(a.privateKeyFile), { recursive: true });
-    writeFileSync(a.privateKeyFile, secretKey.endsWith("\n") ? secretKey : `${secretKey}\n`);
-    chmodSync(a.privateKeyFile, 0o600);
-  }
+  const secretKey = a.keyFromSecret ? (raw.host as { privateKey?: string }).privateKey! : undefined;
+  if (secretKey && !pulumi.runtime.isDryRun()) writePrivateFile(a.privateKeyFile, secretKey);
   const privateKey = pulumi.secret(secretKey ?? readFileSync(a.privateKeyFile, "utf8"));
   return { host: a.host, user: a.user, port: a.port, privateKey, hostKey: a.hostPublicKey };
 }
 
 const address = x.host.address;
 const connection = connectionOf(address);
+// The written key goes with the stack: its delete runs on `pulumi destroy`, after everything that
+// connects with it (the host's first step comes after it, and everything else after the host).
+const keyFile = address.kind === "ssh" && address.keyFromSecret
+  ? new local.Command(`virtperf-${x.stack}-host-key`, {
+    create: `test -f ${shq(address.privateKeyFile)}`, delete: `rm -f ${shq(address.privateKeyFile)}`,
+    triggers: [address.privateKeyFile], interpreter: ["/bin/bash", "-c"],
+  })
+  : undefined;
 // Pre-flight before any resource, in `pulumi preview` too: a failed check stops here with its table.
-const checked = preflight(x);
+// (A remote host whose key is only a secret is not written while previewing: it is checked by `pulumi up`.)
+const reachable = address.kind !== "ssh" || existsSync(address.privateKeyFile);
+if (!reachable) pulumi.log.warn(`pre-flight of ${x.stack}'s host skipped while previewing: its key is a secret, written by pulumi up`);
+const checked = reachable ? preflight(x) : { checks: [], where: "not checked (preview)" };
 assertPreflight(x, checked);
 const p = plan(x, { ...basic, kvm: kvmProofOf(checked) });
 const root = process.cwd();
@@ -49,7 +63,7 @@ const chain = (name: string, commands: typeof p.host.commands, after: pulumi.Res
 
 const privateKey = connection ? { privateKey: connection.privateKey } : {};
 // Facts are collected by the facts chain below (into the results folder), not by NativeHost.
-const host = new NativeHost(`virtperf-${x.stack}-host`, { plan: p.host, address, collectFacts: false, ...privateKey });
+const host = new NativeHost(`virtperf-${x.stack}-host`, { plan: p.host, address, collectFacts: false, ...privateKey, ...(keyFile ? { after: keyFile } : {}) });
 const dockerImage = p.dockerImage
   ? new DockerImage(`virtperf-${x.stack}-docker-image`, { plan: p.dockerImage, address, dependsOn: [host], ...privateKey })
   : undefined;

@@ -23,6 +23,9 @@ import { readAttempts, readTrials, trialStates, writeRunFiles } from "../stacks/
 import type { Plan } from "../stacks/plan.ts";
 import { bringUpSteps, type Step } from "./e2e-steps.ts";
 import { isVerbose, reportError } from "./errors.ts";
+import { intInRange, MAX_SEED, oneOf, pathOption } from "./choices.ts";
+import { PROFILES, WORKLOAD_IDS } from "../workloads/contract.ts";
+import { PRESET_NAMES } from "../stacks/environments.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -31,8 +34,9 @@ export interface E2eOptions {
   repetitions?: string; seed?: string; resultsRoot?: string; calibration?: string; keep?: boolean; removeImages?: boolean;
 }
 
-/** The stack's `virtperf:` config from its YAML, with the command line's overrides on top. */
+/** The stack's `virtperf:` config from its YAML, with the command line's overrides on top (each flag checked). */
 export function stackConfig(o: E2eOptions): Record<string, unknown> {
+  if (!/^[a-z][a-z0-9-]{0,30}$/.test(o.stack)) throw new ConfigError("--stack", `--stack ${JSON.stringify(o.stack)}: must be lowercase letters, digits and '-', starting with a letter, at most 31 characters`);
   const file = resolve(ROOT, o.config ?? `Pulumi.${o.stack}.yaml`);
   let doc: { config?: Record<string, unknown> } | null;
   try {
@@ -41,18 +45,23 @@ export function stackConfig(o: E2eOptions): Record<string, unknown> {
     throw new ConfigError("--config", `cannot read stack file ${file}: ${(e as Error).message}`);
   }
   const raw = namespaceKeys(doc?.config ?? {});
-  const list = (s: string) => s.split(",").map((w) => w.trim()).filter(Boolean);
-  if (o.profile) raw.profile = o.profile;
-  if (o.workloads) raw.workloads = list(o.workloads);
-  if (o.repetitions) raw.repetitions = Number(o.repetitions);
-  if (o.seed) raw.seed = Number(o.seed);
-  if (o.resultsRoot) raw.resultsRoot = o.resultsRoot;
-  if (o.calibration) raw.calibration = list(o.calibration);
-  if (o.environments) {
-    // A name the stack defines keeps its definition; any other name is taken as a preset.
+  const list = (flag: string, s: string) => {
+    const words = s.split(",").map((w) => w.trim());
+    if (words.some((w) => !w)) throw new ConfigError(flag, `${flag} ${JSON.stringify(s)}: a comma-separated list without empty items`);
+    return words;
+  };
+  if (o.profile !== undefined) raw.profile = oneOf("--profile", o.profile, PROFILES);
+  if (o.workloads !== undefined) raw.workloads = list("--workloads", o.workloads).map((w) => oneOf("--workloads", w, WORKLOAD_IDS, "workload"));
+  if (o.repetitions !== undefined) raw.repetitions = intInRange("--repetitions", o.repetitions, 1, 1000);
+  if (o.seed !== undefined) raw.seed = intInRange("--seed", o.seed, 0, MAX_SEED);
+  if (o.resultsRoot !== undefined) raw.resultsRoot = pathOption("--results-root", o.resultsRoot, true);
+  if (o.calibration !== undefined) raw.calibration = list("--calibration", o.calibration);
+  if (o.environments !== undefined) {
+    // A name the stack defines keeps its definition; any other name must be a preset.
     const defined = new Map((Array.isArray(raw.environments) ? raw.environments : []).map((e: unknown) =>
       [typeof e === "string" ? e : (e as { name?: string }).name, e]));
-    raw.environments = list(o.environments).map((n) => defined.get(n) ?? n);
+    const known = [...new Set([...defined.keys()].filter((n): n is string => typeof n === "string").concat(PRESET_NAMES))];
+    raw.environments = list("--environments", o.environments).map((n) => defined.get(n) ?? oneOf("--environments", n, known, "environment (the stack's names or a preset)"));
   }
   return raw;
 }

@@ -16,11 +16,11 @@ import { PRESETS, PRESET_NAMES } from "../stacks/environments.ts";
 import { hostFingerprint } from "../lib/host.ts";
 import { ConfigError } from "../lib/errors.ts";
 import { shq } from "../lib/shell.ts";
-import { jsonOption, nonNegativeInt, oneOf, positiveInt } from "./choices.ts";
+import { intInRange, jsonOption, MAX_SEED, nameOption, nonNegativeInt, oneOf, pathOption, portList, positiveInt } from "./choices.ts";
+import { targetProblem } from "../workloads/runner/target-check.ts";
 
 const KINDS = ["native", "docker", "kvm"] as const;
 const ACCELERATIONS = ["none", "kvm", "tcg"] as const;
-const TARGET_KINDS = ["local", "ssh", "docker", "guest"] as const;
 
 export interface TrialOptions {
   env: string; workload: string; profile: string; rep: string; order: string; seed: string; stack: string; run: string;
@@ -28,9 +28,11 @@ export interface TrialOptions {
   acceleration?: string; accelerationReason?: string; calibrationOf?: string; kind?: string; out: string; warmup?: boolean; install?: boolean; timings?: boolean;
 }
 
+/** --target/--client: JSON of a TargetSpec whose every field matches its grammar (target-check.ts). */
 function targetOption(option: string, value: string): TargetSpec {
   const spec = jsonOption<TargetSpec>(option, value);
-  oneOf(`${option} kind`, String((spec as { kind?: unknown })?.kind), TARGET_KINDS);
+  const problem = targetProblem(spec);
+  if (problem) throw new ConfigError(option, `${option}: ${problem}`);
   return spec;
 }
 
@@ -44,7 +46,7 @@ function environmentKind(o: TrialOptions, target: TargetSpec): TrialRecord["kind
 
 /** Bash for the host that prints the environment's root pid: its container's init, its guest's QEMU. */
 function rootPidOf(t: TargetSpec): { rootPidScript?: string } {
-  if (t.kind === "docker") return { rootPidScript: `${t.dockerHost ? `DOCKER_HOST=${shq(t.dockerHost)} ` : ""}docker inspect --format '{{.State.Pid}}' ${shq(t.container)} 2>/dev/null` };
+  if (t.kind === "docker") return { rootPidScript: `docker inspect --format '{{.State.Pid}}' ${shq(t.container)} 2>/dev/null` };
   if (t.kind === "guest") return { rootPidScript: `cat ${shq(`/run/libvirt/qemu/${t.domain}.pid`)} 2>/dev/null` };
   return {};
 }
@@ -52,6 +54,14 @@ function rootPidOf(t: TargetSpec): { rootPidScript?: string } {
 export async function trialCommand(o: TrialOptions): Promise<number> {
   const workload = WORKLOADS[oneOf<WorkloadId>("--workload", o.workload, WORKLOAD_IDS)];
   const profile = oneOf<ProfileName>("--profile", o.profile, PROFILES);
+  // Every flag is checked before anything connects or runs: one line naming the flag, exit 2.
+  nameOption("--env", o.env); nameOption("--stack", o.stack); nameOption("--run", o.run);
+  const rep = nonNegativeInt("--rep", o.rep), order = nonNegativeInt("--order", o.order), seed = intInRange("--seed", o.seed, 0, MAX_SEED);
+  const out = pathOption("--out", o.out, true);
+  const dataDir = o.dataDir === undefined ? undefined : pathOption("--data-dir", o.dataDir);
+  const workRoot = pathOption("--work-root", o.workRoot ?? "/tmp");
+  const cpuCount = o.cpus === undefined ? cpus().length : positiveInt("--cpus", o.cpus);
+  const memoryMiB = o.memoryMib === undefined ? Math.floor(totalmem() / 2 ** 20) : positiveInt("--memory-mib", o.memoryMib);
   if (!o.target && o.env !== "native") {
     throw new ConfigError("--env", `environment "${o.env}" needs --target (how to reach it); without --target the valid value is: native` +
       ` (presets: ${PRESET_NAMES.join(", ")})`);
@@ -63,28 +73,24 @@ export async function trialCommand(o: TrialOptions): Promise<number> {
   const hostSpec: TargetSpec = o.hostTarget ? targetOption("--host-target", o.hostTarget) : { kind: "local" };
   const acceleration = o.acceleration ? oneOf("--acceleration", o.acceleration, ACCELERATIONS) : kind === "kvm" ? "kvm" : "none";
   if (kind === "kvm" && acceleration === "none") throw new ConfigError("--acceleration", `a kvm environment runs with acceleration kvm or tcg, not none`);
-  const ports = o.ports ? o.ports.split(",").map((p) => positiveInt("--ports", p)) : [];
+  const ports = o.ports === undefined ? [] : portList("--ports", o.ports);
   const outcome = await runTrial({
     workload, profile, stack: o.stack, run: o.run, host: await hostFingerprint(),
-    rep: nonNegativeInt("--rep", o.rep), order: nonNegativeInt("--order", o.order), seed: Number.parseInt(o.seed, 10) || 0,
-    warmup: !!o.warmup, out: o.out, install: !!o.install, client: connect(clientSpec),
+    rep, order, seed, warmup: !!o.warmup, out, install: !!o.install, client: connect(clientSpec),
     ...(o.contamination === false ? {} : { hostTarget: { target: connect(hostSpec), ours: hostSpec.kind === "local" ? [process.pid] : [] } }),
     env: {
       name: o.env, kind, acceleration, target: connect(targetSpec), ports,
       ...(o.accelerationReason ? { accelerationReason: o.accelerationReason } : {}),
-      ...(o.calibrationOf ? { calibrationOf: o.calibrationOf } : {}),
+      ...(o.calibrationOf ? { calibrationOf: nameOption("--calibration-of", o.calibrationOf) } : {}),
       ...rootPidOf(targetSpec),
-      dataDir: o.dataDir ?? (kind === "docker" ? "/data" : "/var/tmp/virtperf-data"),
-      workRoot: o.workRoot ?? "/tmp",
-      shape: {
-        cpus: o.cpus ? positiveInt("--cpus", o.cpus) : cpus().length,
-        memoryMiB: o.memoryMib ? positiveInt("--memory-mib", o.memoryMib) : Math.floor(totalmem() / 2 ** 20),
-      },
+      dataDir: dataDir ?? (kind === "docker" ? "/data" : "/var/tmp/virtperf-data"),
+      workRoot,
+      shape: { cpus: cpuCount, memoryMiB },
     },
   });
-  await mkdir(o.out, { recursive: true });
+  await mkdir(out, { recursive: true });
   const line = JSON.stringify(outcome.record);
-  await appendFile(join(o.out, "trials.jsonl"), line + "\n");
+  await appendFile(join(out, "trials.jsonl"), line + "\n");
   console.log(line);
   if (o.timings) console.error(`virtperf-timings ${JSON.stringify(outcome.timings)}`);
   if (outcome.record.status === "failed") {
@@ -109,14 +115,14 @@ export function registerTrial(program: Command, run: (code: Promise<number>) => 
     .option("--acceleration <a>", "none, kvm or tcg (guests; a TCG guest is never reported as KVM)")
     .option("--acceleration-reason <text>", "why this acceleration (recorded with the trial)")
     .option("--calibration-of <env>", "this environment is an A/A copy of <env> (recorded with the trial)")
-    .option("--ports <list>", "fixed server ports of the environment, comma separated")
+    .option("--ports <list>", "fixed server ports of the environment (1..65535), comma separated")
     .option("--data-dir <dir>", "data directory inside the environment (on the I/O path under test)")
     .option("--work-root <dir>", "where trial work directories go inside the environment", "/tmp")
     .option("--cpus <n>", "CPUs the environment has (default: this machine's)")
     .option("--memory-mib <n>", "memory the environment has, MiB (default: this machine's)")
     .option("--rep <n>", "repetition number", "0")
     .option("--order <n>", "position in the schedule", "0")
-    .option("--seed <n>", "schedule seed, recorded", "0")
+    .option("--seed <n>", "schedule seed (0..4294967295), recorded", "0")
     .option("--stack <name>", "stack name, recorded", "local")
     .option("--run <id>", "run id, recorded", "adhoc")
     .option("--out <dir>", "results folder: trials.jsonl and raw/", "results/local/adhoc")

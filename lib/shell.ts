@@ -8,3 +8,14 @@ export function shq(value: string | number): string {
 export function shJoin(words: readonly (string | number)[]): string {
   return words.map(shq).join(" ");
 }
+
+/**
+ * `<<'DELIM'` heredoc of `body`, with a delimiter that no line of `body` equals (so it cannot end early).
+ * Every heredoc virtperf writes into a script comes from here.
+ */
+export function heredoc(body: string, base: string): { start: string; text: string } {
+  const lines = new Set(body.split("\n"));
+  let delim = base;
+  for (let i = 1; lines.has(delim); i++) delim = `${base}_${i}`;
+  return { start: `<<'${delim}'`, text: `${body.endsWith("\n") ? body : `${body}\n`}${delim}` };
+}

@@ -9,6 +9,8 @@ import { ConfigError } from "../lib/errors.ts";
 import { PROFILES, WORKLOAD_IDS, type ProfileName, type WorkloadId } from "../workloads/contract.ts";
 import { PRESETS, PRESET_NAMES, type EnvironmentDef, type EnvironmentOptions } from "./environments.ts";
 import type { Acceleration, ClientConfig, Experiment, HostAddress, HostConfig } from "./experiment.ts";
+import { defaultKeysDir, KEYS_DIR_ENV } from "./keys.ts";
+import { dockerReferenceProblem, hostProblem, jumpProblem, pathProblem, publicKeyProblem, userProblem } from "../lib/validate.ts";
 
 export const NAMESPACE = "virtperf";
 
@@ -41,10 +43,32 @@ export const DEFAULTS = {
 
 const NAME_RE = /^[a-z][a-z0-9-]{0,30}$/;
 
+const SECRET_KEY = /^(?:privateKey|.*(?:secret|passphrase|password|token).*)$/i;
+
+/** A value as config errors show it: secrets (by key name, or a private key's text anywhere) never appear. */
+export function redact(value: unknown): unknown {
+  if (typeof value === "string") return /PRIVATE KEY/.test(value) ? "[secret]" : value;
+  if (Array.isArray(value)) return value.map(redact);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_KEY.test(k) ? "[secret]" : redact(v)]));
+  }
+  return value;
+}
+
 function fail(key: string, value: unknown, what: string, allowed?: string): never {
-  const shown = typeof value === "string" ? `"${value}"` : JSON.stringify(value);
+  // JSON, so a newline or control character in a value is shown escaped, on the one line.
+  const shown = JSON.stringify(redact(value)) ?? String(value);
   throw new ConfigError(`${NAMESPACE}:${key}`, `${NAMESPACE}:${key} = ${shown}: ${what}${allowed ? `; allowed: ${allowed}` : ""}`);
 }
+
+/** A zod string checked by one of lib/validate.ts's grammars (its message says what is allowed). */
+function grammar(problem: (v: unknown) => string | undefined) {
+  return z.string().superRefine((v, ctx) => {
+    const p = problem(v);
+    if (p) ctx.addIssue({ code: "custom", message: p });
+  });
+}
+const absPath = () => grammar((v) => pathProblem(v));
 
 /** Runs a zod schema on one key's value; the first issue becomes the ConfigError. */
 function check<T>(key: string, schema: z.ZodType<T>, value: unknown, allowed?: string): T {
@@ -80,21 +104,28 @@ export function formatCpuset(cpus: readonly number[]): string {
   return parts.join(",");
 }
 
+const port = z.number().int().min(1).max(65535);
 const sshHost = z.object({
-  host: z.string().min(1), user: z.string().min(1), port: z.number().int().min(1).max(65535).default(22),
-  privateKeyFile: z.string().min(1).optional(),
-  privateKey: z.string().min(1).optional(),
-  hostPublicKey: z.string().min(1),
+  host: grammar(hostProblem), user: grammar(userProblem), port: port.default(22),
+  privateKeyFile: absPath().optional(),
+  privateKey: z.string().regex(/^-----BEGIN [A-Z ]*PRIVATE KEY-----\n[\s\S]+\n-----END [A-Z ]*PRIVATE KEY-----\s*$/,
+    "the private key's text, from \"-----BEGIN ... PRIVATE KEY-----\" to \"-----END ... PRIVATE KEY-----\"").optional(),
+  hostPublicKey: grammar(publicKeyProblem),
 }).strict();
 
-function parseHost(value: unknown, stack: string): HostAddress {
+function parseHost(value: unknown, stack: string, keysDir: string): HostAddress {
   if (value === undefined || value === "local") return { kind: "local" };
   const allowed = `"local", or {host, user, port?, privateKeyFile | privateKey (secret), hostPublicKey}`;
   const h = check("host", sshHost, value, allowed);
   if (!h.privateKeyFile && !h.privateKey) fail("host.privateKey", value, "an SSH host needs privateKey (secret) or privateKeyFile", allowed);
-  // A secret key's text is written by the caller (index.ts, e2e) to this file, mode 600, before use.
-  const privateKeyFile = h.privateKeyFile ?? `.virtperf/keys/${stack}-host`;
-  return { kind: "ssh", host: h.host, user: h.user, port: h.port, privateKeyFile, hostPublicKey: h.hostPublicKey };
+  // Both would mean writing the secret over the user's own key file.
+  if (h.privateKeyFile && h.privateKey) fail("host.privateKey", value, "set privateKey (secret) or privateKeyFile, not both", allowed);
+  // A secret key's text is written by index.ts to this file (0600, in the 0700 keys directory) before use.
+  const privateKeyFile = h.privateKeyFile ?? `${keysDir}/${stack}-host`;
+  return {
+    kind: "ssh", host: h.host, user: h.user, port: h.port, privateKeyFile, keyFromSecret: !h.privateKeyFile,
+    hostPublicKey: h.hostPublicKey, knownHostsFile: `${keysDir}/${stack}-host.known_hosts`,
+  };
 }
 
 function parseCpusetKey(value: unknown, host: HostFacts): { cpuset: string; cpus: number } {
@@ -182,14 +213,20 @@ function parseCalibration(value: unknown, defs: readonly EnvironmentDef[]): Envi
 }
 
 const sshClient = z.object({
-  host: z.string().min(1), user: z.string().min(1), port: z.number().int().min(1).max(65535).optional(),
-  identityFile: z.string().optional(), knownHostsFile: z.string().optional(), jump: z.string().optional(),
+  host: grammar(hostProblem), user: grammar(userProblem), port: port.optional(),
+  identityFile: absPath().optional(), knownHostsFile: absPath().optional(), hostPublicKey: grammar(publicKeyProblem).optional(),
+  jump: grammar(jumpProblem).optional(),
 }).strict();
 
-function parseClient(value: unknown): ClientConfig {
+function parseClient(value: unknown, stack: string, keysDir: string): ClientConfig {
   if (value === undefined || value === "host") return { kind: "host" };
-  const t = check("client", sshClient, value, `"host", or a second machine {host, user, port?, identityFile?, knownHostsFile?, jump?}`);
-  return { kind: "ssh", target: { kind: "ssh", ...t } };
+  const allowed = `"host", or a second machine {host, user, port?, identityFile?, knownHostsFile | hostPublicKey, jump?}`;
+  const { hostPublicKey, ...t } = check("client", sshClient, value, allowed);
+  // Its host key is pinned, never taken on trust: a known_hosts file of the user's, or the key itself.
+  if (!t.knownHostsFile && !hostPublicKey) fail("client.hostPublicKey", value, "a client machine's host key must be pinned: give knownHostsFile or hostPublicKey", allowed);
+  if (t.knownHostsFile && hostPublicKey) fail("client.hostPublicKey", value, "give knownHostsFile or hostPublicKey, not both", allowed);
+  const knownHostsFile = t.knownHostsFile ?? `${keysDir}/${stack}-client.known_hosts`;
+  return { kind: "ssh", target: { kind: "ssh", ...t, knownHostsFile }, ...(hostPublicKey ? { hostPublicKey } : {}) };
 }
 
 function parseWorkloads(value: unknown): WorkloadId[] {
@@ -201,40 +238,51 @@ function parseWorkloads(value: unknown): WorkloadId[] {
   return list as WorkloadId[];
 }
 
-const str = (key: string, value: unknown, dflt: string) => check(key, z.string().min(1), value ?? dflt, "a non-empty string");
+/** A path key: absolute (or relative to the project root where `relative`), of characters safe everywhere it goes. */
+const pathKey = (key: string, value: unknown, dflt: string, relative = false) =>
+  check(key, grammar((v) => pathProblem(v, { relative })), value ?? dflt);
+
+export interface ParseOptions {
+  /** Where keys and known_hosts files go on this machine (stacks/keys.ts). Default defaultKeysDir(). */
+  readonly keysDir?: string;
+}
 
 /**
  * Validates a stack's `virtperf:` config (keys without the namespace) against the host's facts.
  * Throws ConfigError on the first problem.
  */
-export function parseExperiment(raw: Record<string, unknown>, stack: string, hostFacts: HostFacts): Experiment {
+export function parseExperiment(raw: Record<string, unknown>, stack: string, hostFacts: HostFacts, opts: ParseOptions = {}): Experiment {
   for (const k of Object.keys(raw)) {
     if (!(CONFIG_KEYS as readonly string[]).includes(k)) fail(k, raw[k], "unknown key", CONFIG_KEYS.map((c) => `${NAMESPACE}:${c}`).join(", "));
   }
   if (!NAME_RE.test(stack)) throw new ConfigError("stack", `stack name "${stack}" is not usable in container and domain names`, { suggestions: ["lowercase letters, digits and '-', starting with a letter"] });
-  const scratchDir = str("scratchDir", raw.scratchDir, DEFAULTS.scratchDir);
+  const keysDir = opts.keysDir ?? defaultKeysDir();
+  const keysProblem = pathProblem(keysDir);
+  if (keysProblem) throw new ConfigError(KEYS_DIR_ENV, `the keys directory ${JSON.stringify(keysDir)} is not usable: ${keysProblem}`, { suggestions: [`set ${KEYS_DIR_ENV} to a private directory such as /root/.cache/virtperf/keys`] });
+  const scratchDir = pathKey("scratchDir", raw.scratchDir, DEFAULTS.scratchDir);
   const host: HostConfig = {
-    address: parseHost(raw.host, stack),
+    address: parseHost(raw.host, stack, keysDir),
     ...parseCpusetKey(raw.cpuset, hostFacts),
     memoryMiB: parseMemory(raw.memoryMiB, hostFacts),
     scratchDir,
-    ioDir: str("ioDir", raw.ioDir, `${scratchDir}/io`),
+    ioDir: pathKey("ioDir", raw.ioDir, `${scratchDir}/io`),
   };
   const debianSuite = check("debianSuite", z.string().regex(/^[a-z]+$/, "a Debian suite name like bookworm"), raw.debianSuite ?? DEFAULTS.debianSuite);
-  const guestImage = raw.guestImage === undefined ? undefined : str("guestImage", raw.guestImage, "");
+  const guestImage = raw.guestImage === undefined ? undefined : pathKey("guestImage", raw.guestImage, "");
   return {
     stack, host,
     environments: withCalibration(parseEnvironments(raw.environments), raw.calibration),
-    client: parseClient(raw.client),
+    client: parseClient(raw.client, stack, keysDir),
     acceleration: check("acceleration", z.enum(["auto", "kvm", "tcg"]), raw.acceleration ?? DEFAULTS.acceleration, "auto, kvm, tcg"),
     workloads: parseWorkloads(raw.workloads),
     profile: check("profile", z.enum(PROFILES), raw.profile ?? DEFAULTS.profile, PROFILES.join(", ")),
     repetitions: check("repetitions", z.coerce.number().int().min(1).max(1000), raw.repetitions ?? DEFAULTS.repetitions, "a whole number 1..1000"),
     seed: check("seed", z.coerce.number().int().min(0).max(2 ** 32 - 1), raw.seed ?? DEFAULTS.seed, "a whole number 0..4294967295"),
     debianSuite,
-    dockerBaseImage: str("dockerBaseImage", raw.dockerBaseImage, `debian:${debianSuite}`),
+    dockerBaseImage: check("dockerBaseImage", grammar(dockerReferenceProblem), raw.dockerBaseImage ?? `debian:${debianSuite}`),
     ...(guestImage ? { guestImage } : {}),
-    resultsRoot: str("resultsRoot", raw.resultsRoot, DEFAULTS.resultsRoot),
+    // Relative to the project root (where `pulumi up` and e2e run), or absolute.
+    resultsRoot: pathKey("resultsRoot", raw.resultsRoot, DEFAULTS.resultsRoot, true),
   };
 }
 

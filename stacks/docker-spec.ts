@@ -10,8 +10,8 @@ import { readFileSync } from "node:fs";
 import type { DockerOptions, EnvironmentDef } from "./environments.ts";
 import type { CommandSpec, Experiment } from "./experiment.ts";
 import type { EnvironmentPlan } from "./plan.ts";
-import { shJoin, shq } from "../lib/shell.ts";
-import { BASH_JSON_STRING } from "./native-spec.ts";
+import { heredoc, shJoin, shq } from "../lib/shell.ts";
+import { BASH_JSON_STRING, hostSshTarget } from "./native-spec.ts";
 
 export const DOCKERFILE_PATH = new URL("./images/Dockerfile", import.meta.url);
 /** Inside every container: workload data (overlay or volume, per the preset) and per-trial workdirs. */
@@ -28,12 +28,6 @@ export function objectName(stack: string, environment: string): string {
 /** Four fixed server ports per environment: 21000 + 10*index ... +3 (envs.md, Port blocks). */
 export function portBlock(index: number): number[] {
   return [0, 1, 2, 3].map((k) => 21000 + 10 * index + k);
-}
-
-/** `ssh://user@host:port` for a remote host's daemon, undefined for the local socket. */
-export function dockerHostOf(x: Experiment): string | undefined {
-  const a = x.host.address;
-  return a.kind === "ssh" ? `ssh://${a.user}@${a.host}:${a.port}` : undefined;
 }
 
 export interface PublishedPort {
@@ -78,8 +72,6 @@ export interface ContainerSpec {
   readonly command: readonly string[];
   /** tini as PID 1, so servers the runner backgrounds are reaped. */
   readonly init: true;
-  /** DOCKER_HOST for a remote daemon, undefined for the local socket. */
-  readonly dockerHost?: string;
 }
 
 export interface DockerEnvironmentPlan extends EnvironmentPlan {
@@ -110,7 +102,6 @@ export function containerSpec(x: Experiment, env: EnvironmentDef, index: number,
     ? portBlock(index).flatMap((port) => (["tcp", "udp"] as const).map((protocol) => ({ port, protocol, hostIp })))
     : [];
   const volume = o.storage === "volume" ? { name, hostDir: `${x.host.ioDir}/docker-volumes/${x.stack}-${env.name}`, labels } : undefined;
-  const dockerHost = dockerHostOf(x);
   return {
     name, image, networkMode: o.network, ports,
     mounts: volume ? [{ type: "volume", source: volume.name, target: CONTAINER_DATA_DIR }] : [],
@@ -119,7 +110,6 @@ export function containerSpec(x: Experiment, env: EnvironmentDef, index: number,
     memoryBytes: x.host.memoryMiB * 2 ** 20,
     shmBytes: Math.floor(x.host.memoryMiB / 2) * 2 ** 20,
     labels, command: ["sleep", "infinity"], init: true,
-    ...(dockerHost ? { dockerHost } : {}),
   };
 }
 
@@ -136,7 +126,8 @@ export function planDocker(x: Experiment, env: EnvironmentDef, index: number, im
     : [];
   return {
     def: env, acceleration: "none",
-    target: { kind: "docker", container: container.name, ...(container.dockerHost ? { dockerHost: container.dockerHost } : {}) },
+    // On an SSH host the runner uses the daemon where it runs: `docker exec` there, over the host's pinned SSH.
+    target: { kind: "docker", container: container.name, ...(x.host.address.kind === "ssh" ? { via: hostSshTarget(x.host.address) } : {}) },
     ports: portBlock(index),
     dataDir: CONTAINER_DATA_DIR, workRoot: CONTAINER_WORK_ROOT,
     shape: { cpus: x.host.cpus, memoryMiB: x.host.memoryMiB },
@@ -196,6 +187,7 @@ export function planDockerImage(x: Experiment, packages: readonly string[], dock
   const pickBase = imported
     ? `base=${shq(x.dockerBaseImage)}; docker image inspect "$base" >/dev/null 2>&1 || base=${shq(imported)}`
     : `base=${shq(x.dockerBaseImage)}`;
+  const doc = heredoc(dockerfile.replace(/\n*$/, ""), "VIRTPERF_DOCKERFILE");
   const commands: CommandSpec[] = [];
   if (suite && imported) {
     commands.push({
@@ -214,11 +206,10 @@ export function planDockerImage(x: Experiment, packages: readonly string[], dock
   commands.push({
     role: "docker-image", on: "host",
     create: [
-      `if docker image inspect ${shq(tag)} >/dev/null 2>&1; then echo "reusing ${tag}"; exit 0; fi`,
+      `if docker image inspect ${shq(tag)} >/dev/null 2>&1; then echo ${shq(`reusing ${tag}`)}; exit 0; fi`,
       pickBase,
-      `DOCKER_BUILDKIT=0 docker build --tag ${shq(tag)} --label virtperf.image=tools --build-arg "BASE_IMAGE=$base" --build-arg ${shq(`PACKAGES=${pkgs.join(" ")}`)} - <<'VIRTPERF_DOCKERFILE'`,
-      dockerfile.replace(/\n*$/, ""),
-      "VIRTPERF_DOCKERFILE",
+      `DOCKER_BUILDKIT=0 docker build --tag ${shq(tag)} --label virtperf.image=tools --build-arg "BASE_IMAGE=$base" --build-arg ${shq(`PACKAGES=${pkgs.join(" ")}`)} - ${doc.start}`,
+      doc.text,
     ].join("\n"),
     delete: `docker image rm ${shq(tag)} >/dev/null 2>&1 || true`,
     triggers: [tag],
@@ -232,7 +223,8 @@ export function argvToBash(argv: readonly string[]): string {
 }
 
 /**
- * Facts of a Docker environment, run on the host (where the daemon is): what the daemon really gave
+ * Facts of a Docker environment, run on the host (where the daemon is; the planner sends them over SSH
+ * to a remote one): what the daemon really gave
  * the container (`docker inspect`), the daemon itself, and what a process inside sees (CPUs allowed,
  * cgroup memory limit, the filesystem /data is on). Prints one JSON object; needs no jq.
  */
@@ -255,8 +247,6 @@ export function dockerFactsScript(spec: ContainerSpec): string {
   ].join("; ");
   return [
     "set -euo pipefail",
-    // The planner may run facts on the machine running virtperf: reach a remote host's daemon from there.
-    ...(spec.dockerHost ? [`export DOCKER_HOST=${shq(spec.dockerHost)}`] : []),
     `c=${shq(spec.name)}`,
     `inspect=$(docker inspect --type container --format ${shq(inspect)} "$c")`,
     `daemon=$(docker info --format ${shq(daemon)})`,
@@ -268,9 +258,7 @@ export function dockerFactsScript(spec: ContainerSpec): string {
     // TCP/UDP copy, 3-4x the NAT round trip here) or kernel NAT (iptables DNAT, the study's path).
     spec.networkMode === "host"
       ? `portPath='"host network"'`
-      : spec.dockerHost
-        ? `portPath='"unknown (remote daemon)"'`
-        : `if pgrep -f "docker-proxy .*-container-ip $(docker inspect --format '{{.NetworkSettings.IPAddress}}' "$c") " >/dev/null; then portPath='"docker-proxy (userland relay)"'; else portPath='"iptables NAT"'; fi`,
+      : `if pgrep -f "docker-proxy .*-container-ip $(docker inspect --format '{{.NetworkSettings.IPAddress}}' "$c") " >/dev/null; then portPath='"docker-proxy (userland relay)"'; else portPath='"iptables NAT"'; fi`,
     BASH_JSON_STRING,
     `fields=""`,
     `while IFS== read -r k v; do fields+="$(js "$k"):$(js "$v"),"; done <<<"$inside"`,

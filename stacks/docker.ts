@@ -10,13 +10,15 @@
  * - `DockerEnvironment`: one container (+ its volume and the volume's host directory) per Docker
  *   environment, via `docker.Container`/`docker.Volume` args from `dockerContainerArgs`/`dockerVolumeArgs`,
  *   the pure mappings the mock tests compare with the spec.
- * - `dockerProviderArgs`: the daemon of the host: local socket, or `ssh://user@host:port`.
+ * - `dockerProviderArgs`: the daemon of the host: local socket, or `ssh://user@host:port` with the
+ *   stack's key and the host's pinned key (lib/ssh.ts options as the provider's `sshOpts`).
  */
 import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import { local, remote } from "@pulumi/command";
 import type { HostAddress } from "./experiment.ts";
+import { sshOptions } from "../lib/ssh.ts";
 import type { ContainerSpec, DockerEnvironmentPlan, DockerImagePlan, VolumeSpec } from "./docker-spec.ts";
 import { commandArgs, type CommandChildArgs } from "./kvm.ts";
 
@@ -54,15 +56,16 @@ export function dockerVolumeArgs(v: VolumeSpec) {
   };
 }
 
-/** docker.Provider args for the host: its local socket, or its daemon over SSH (`docker -H ssh://`). Pure. */
-export function dockerProviderArgs(address: HostAddress, knownHostsFile?: string): docker.ProviderArgs {
+/**
+ * docker.Provider args for the host: its local socket, or its daemon over SSH (`ssh://`), ssh run with
+ * the stack's key and the host key pinned in the stack's known_hosts file. Pure.
+ */
+export function dockerProviderArgs(address: HostAddress): docker.ProviderArgs {
   if (address.kind === "local") return { host: "unix:///var/run/docker.sock" };
+  const host = address.host.includes(":") ? `[${address.host}]` : address.host;
   return {
-    host: `ssh://${address.user}@${address.host}:${address.port}`,
-    sshOpts: [
-      "-i", address.privateKeyFile, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
-      ...(knownHostsFile ? ["-o", `UserKnownHostsFile=${knownHostsFile}`, "-o", "StrictHostKeyChecking=yes"] : []),
-    ],
+    host: `ssh://${address.user}@${host}:${address.port}`,
+    sshOpts: sshOptions({ identityFile: address.privateKeyFile, knownHostsFile: address.knownHostsFile }),
   };
 }
 

@@ -16,10 +16,18 @@ export type HostAddress =
       readonly user: string;
       /** Default 22. */
       readonly port: number;
-      /** Path of the private key file on the machine running virtperf (the key's text is a Pulumi secret). */
+      /**
+       * Path of the private key file on the machine running virtperf: the user's `privateKeyFile`, or, for
+       * a `privateKey` secret, `<keysDir>/<stack>-host`, written by index.ts (0600, atomically) and removed
+       * by `pulumi destroy`.
+       */
       readonly privateKeyFile: string;
-      /** The host's public key line, pinned in a known_hosts file. */
+      /** True when privateKeyFile is virtperf's copy of the `privateKey` secret (it writes and removes it). */
+      readonly keyFromSecret: boolean;
+      /** The host's public key line(s), pinned in knownHostsFile. */
       readonly hostPublicKey: string;
+      /** `<keysDir>/<stack>-host.known_hosts`, written by the plan's first (local) step. */
+      readonly knownHostsFile: string;
     };
 
 export interface HostConfig {
@@ -36,8 +44,13 @@ export interface HostConfig {
   readonly ioDir: string;
 }
 
-/** Where clients of network workloads run. */
-export type ClientConfig = { readonly kind: "host" } | { readonly kind: "ssh"; readonly target: TargetSpec & { kind: "ssh" } };
+/**
+ * Where clients of network workloads run. A second machine's host key is always pinned: its own
+ * `knownHostsFile`, or `hostPublicKey` written by a local step to `<keysDir>/<stack>-client.known_hosts`.
+ */
+export type ClientConfig =
+  | { readonly kind: "host" }
+  | { readonly kind: "ssh"; readonly target: TargetSpec & { kind: "ssh"; knownHostsFile: string }; readonly hostPublicKey?: string };
 
 export type Acceleration = "auto" | "kvm" | "tcg";
 
@@ -57,7 +70,7 @@ export interface Experiment {
   readonly dockerBaseImage: string;
   /** A user-supplied guest cloud image instead of the built one (path on the host), or undefined. */
   readonly guestImage?: string;
-  /** Where results are written on the machine running virtperf; default "results". */
+  /** Where results are written on the machine running virtperf; default "results" (relative: to the project root). */
   readonly resultsRoot: string;
 }
 

@@ -12,6 +12,13 @@
  *   - bring up its first NIC with DHCP (libvirt's `default` network),
  *   - let `root` in over SSH with the key `<scratchDir>/ssh/id_ed25519` (its `.pub` is created by the
  *     image command before any guest starts; bake it in or hand it to cloud-init yourself),
+ *   - have its own SSH host key. virtperf cannot know it in advance, so a user image's guest is the one
+ *     connection trusted on first use: its key is recorded at the first contact (the boot wait) in that
+ *     guest's own known_hosts file and checked on every later hop (a changed key is refused).
+ *
+ * Built guests share the cached image but no key: the image has no SSH host key and no authorized key;
+ * each guest's disk step makes its own host key and root key and hands them over on a small read-only
+ * seed disk (label `virtperf-seed`) that a unit installs before sshd starts (see diskCommand).
  *   - have the workloads' Debian packages installed, or let the runner install them (`--install`).
  */
 import { createHash } from "node:crypto";
@@ -19,7 +26,7 @@ import { posix as path } from "node:path";
 import type { CommandSpec, Experiment } from "./experiment.ts";
 import type { Workload, WorkloadId } from "../workloads/contract.ts";
 import { WORKLOADS } from "../workloads/registry.ts";
-import { shq } from "../lib/shell.ts";
+import { heredoc, shq } from "../lib/shell.ts";
 
 /** Packages every built guest gets, besides the workloads' own: boot, init, network, SSH. */
 export const GUEST_BASE_PACKAGES = [
@@ -51,8 +58,8 @@ export interface GuestImage {
   readonly kernel?: string;
   readonly initrd?: string;
   readonly cmdline?: string;
-  /** Private key that root's authorized_keys in the guest accepts. */
-  readonly identityFile: string;
+  /** User images only: the private key root's authorized_keys accepts (built guests get their own, per guest). */
+  readonly identityFile?: string;
   /** Content hash of the build inputs (built), or of the user image's path (user). */
   readonly hash: string;
 }
@@ -68,28 +75,80 @@ export function sshKeyPath(scratchDir: string): string {
   return path.join(scratchDir, "ssh", "id_ed25519");
 }
 
+/** Label of the per-guest seed disk (made by the disk step on the host, read by the guest before sshd). */
+export const SEED_LABEL = "virtperf-seed";
+
+/**
+ * Runs in the guest before ssh.service (which requires it): installs this guest's own host key and root's
+ * authorized key from its seed disk. The image has neither; without the seed disk sshd stays down
+ * rather than start with a key nobody pinned (and nothing in Debian's sshd regenerates keys at boot).
+ */
+const SEED_SCRIPT = `#!/bin/sh
+set -eu
+dev=/dev/disk/by-label/${SEED_LABEL}
+i=0
+while [ ! -e "$dev" ]; do
+  i=$((i + 1))
+  [ "$i" -le 60 ] || { echo "virtperf-seed: no seed disk $dev after 60 s: sshd stays down" >&2; exit 1; }
+  sleep 1
+done
+mnt=$(mktemp -d)
+mount -o ro "$dev" "$mnt"
+trap 'umount "$mnt"; rmdir "$mnt"' EXIT
+rm -f /etc/ssh/ssh_host_*
+install -m 600 "$mnt/ssh_host_ed25519_key" /etc/ssh/ssh_host_ed25519_key
+install -m 644 "$mnt/ssh_host_ed25519_key.pub" /etc/ssh/ssh_host_ed25519_key.pub
+install -d -m 700 /root/.ssh
+install -m 600 "$mnt/authorized_keys" /root/.ssh/authorized_keys
+echo "virtperf-seed: this guest's host key and root key installed from $dev"
+`;
+
+const SEED_UNIT = `[Unit]
+Description=virtperf: this guest's SSH host key and root key, from its seed disk
+Before=ssh.service
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/local/sbin/virtperf-seed
+StandardOutput=journal+console
+StandardError=journal+console
+[Install]
+RequiredBy=ssh.service
+`;
+
 /**
  * The build script body. It reads its inputs from variables set by `planGuestImage` (SUITE, PACKAGES,
- * OUT, KERNEL, INITRD, KEY, HOSTNAME_, DISK_GIB), so its text, and so the cache hash, does not depend on paths.
+ * OUT, KERNEL, INITRD, HOSTNAME_, DISK_GIB), so its text, and so the cache hash, does not depend on paths.
+ * The image holds no SSH host key and no authorized key: it is shared by every guest of every stack,
+ * and each guest gets its own keys from its seed disk (kvm-plan.ts diskCommand).
  */
 export function buildScriptBody(): string {
+  const seed = heredoc(SEED_SCRIPT, "VIRTPERF_SEED_SCRIPT"), unit = heredoc(SEED_UNIT, "VIRTPERF_SEED_UNIT");
   return `set -euo pipefail
-mkdir -p "$(dirname "$OUT")" "$(dirname "$KEY")"
-[ -f "$KEY" ] || ssh-keygen -q -t ed25519 -N '' -C virtperf -f "$KEY"
-# Cached: the image, its boot files and the key it authorizes are all there.
-if [ -f "$OUT" ] && [ -f "$KERNEL" ] && [ -f "$INITRD" ] && cmp -s "$OUT.pub" "$KEY.pub"; then
+mkdir -p "$(dirname "$OUT")"
+# Cached: the image and its boot files are all there.
+if [ -f "$OUT" ] && [ -f "$KERNEL" ] && [ -f "$INITRD" ]; then
   echo "guest image cached: $OUT"; exit 0
 fi
-for tool in mmdebstrap mkfs.ext4 ssh-keygen; do
-  command -v "$tool" >/dev/null || { echo "guest image: $tool not found on the host (apt-get install mmdebstrap e2fsprogs openssh-client)" >&2; exit 1; }
+for tool in mmdebstrap mkfs.ext4; do
+  command -v "$tool" >/dev/null || { echo "guest image: $tool not found on the host (apt-get install mmdebstrap e2fsprogs)" >&2; exit 1; }
 done
 tmp=$(mktemp -d "$(dirname "$OUT")/.build-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 root="$tmp/root"
 mmdebstrap --variant=apt --include="$PACKAGES" --aptopt='Acquire::Retries "3"' "$SUITE" "$root"
+# No shared secrets in a shared image: the host keys openssh-server's install made go, root has no key.
+rm -f "$root"/etc/ssh/ssh_host_*
 install -d -m 700 "$root/root/.ssh"
-install -m 600 "$KEY.pub" "$root/root/.ssh/authorized_keys"
-printf 'PermitRootLogin prohibit-password\\nPasswordAuthentication no\\nUseDNS no\\n' >"$root/etc/ssh/sshd_config.d/virtperf.conf"
+rm -f "$root/root/.ssh/authorized_keys"
+printf 'PermitRootLogin prohibit-password\\nPasswordAuthentication no\\nUseDNS no\\nHostKey /etc/ssh/ssh_host_ed25519_key\\n' >"$root/etc/ssh/sshd_config.d/virtperf.conf"
+install -d "$root/usr/local/sbin"
+cat >"$root/usr/local/sbin/virtperf-seed" ${seed.start}
+${seed.text}
+chmod 755 "$root/usr/local/sbin/virtperf-seed"
+cat >"$root/etc/systemd/system/virtperf-seed.service" ${unit.start}
+${unit.text}
+systemctl --root="$root" enable virtperf-seed.service
 printf 'auto lo\\niface lo inet loopback\\n\\nauto eth0\\niface eth0 inet dhcp\\n' >"$root/etc/network/interfaces"
 printf '/dev/vda / ext4 defaults,errors=remount-ro 0 1\\n' >"$root/etc/fstab"
 echo "$HOSTNAME_" >"$root/etc/hostname"
@@ -101,7 +160,7 @@ install -d "$root${GUEST_DATA_DIR}" "$root${GUEST_WORK_ROOT}"
 cp "$(ls "$root"/boot/vmlinuz-* | sort -V | tail -n1)" "$tmp/kernel"
 cp "$(ls "$root"/boot/initrd.img-* | sort -V | tail -n1)" "$tmp/initrd"
 mkfs.ext4 -q -F -L virtperf-root -d "$root" "$tmp/disk.img" "\${DISK_GIB}G"
-mv "$tmp/kernel" "$KERNEL"; mv "$tmp/initrd" "$INITRD"; cp "$KEY.pub" "$OUT.pub"
+mv "$tmp/kernel" "$KERNEL"; mv "$tmp/initrd" "$INITRD"
 mv "$tmp/disk.img" "$OUT"
 echo "guest image built: $OUT"
 `;
@@ -113,13 +172,12 @@ function hashOf(value: unknown): string {
 
 /** Paths and boot parameters of the guest base image (built or the user's). */
 export function guestImage(x: Pick<Experiment, "host" | "debianSuite" | "guestImage">, packages: readonly string[] = guestPackages()): GuestImage {
-  const identityFile = sshKeyPath(x.host.scratchDir);
   if (x.guestImage !== undefined) {
-    return { kind: "user", base: x.guestImage, identityFile, hash: hashOf({ user: x.guestImage }) };
+    return { kind: "user", base: x.guestImage, identityFile: sshKeyPath(x.host.scratchDir), hash: hashOf({ user: x.guestImage }) };
   }
   const hash = hashOf({ suite: x.debianSuite, packages: [...packages].sort(), script: buildScriptBody(), diskGiB: GUEST_DISK_GIB });
   const stem = path.join(x.host.scratchDir, "images", `guest-${hash}`);
-  return { kind: "built", base: `${stem}.img`, kernel: `${stem}.vmlinuz`, initrd: `${stem}.initrd`, cmdline: GUEST_CMDLINE, identityFile, hash };
+  return { kind: "built", base: `${stem}.img`, kernel: `${stem}.vmlinuz`, initrd: `${stem}.initrd`, cmdline: GUEST_CMDLINE, hash };
 }
 
 /**
@@ -133,7 +191,7 @@ export function planGuestImage(x: Pick<Experiment, "host" | "debianSuite" | "gue
   }
   const vars = [
     `SUITE=${shq(x.debianSuite)}`, `PACKAGES=${shq(packages.join(","))}`, `OUT=${shq(img.base)}`,
-    `KERNEL=${shq(img.kernel!)}`, `INITRD=${shq(img.initrd!)}`, `KEY=${shq(img.identityFile)}`,
+    `KERNEL=${shq(img.kernel!)}`, `INITRD=${shq(img.initrd!)}`,
     `HOSTNAME_=${shq(GUEST_HOSTNAME)}`, `DISK_GIB=${GUEST_DISK_GIB}`,
   ];
   // One build per image at a time: a second caller waits, then finds it cached. Outside the hashed body.
@@ -143,10 +201,10 @@ export function planGuestImage(x: Pick<Experiment, "host" | "debianSuite" | "gue
 
 function userImageCheck(img: GuestImage): string {
   return `set -euo pipefail
-KEY=${shq(img.identityFile)}
-mkdir -p "$(dirname "$KEY")"
+KEY=${shq(img.identityFile!)}
+mkdir -p -m 700 "$(dirname "$KEY")"
 [ -f "$KEY" ] || ssh-keygen -q -t ed25519 -N '' -C virtperf -f "$KEY"
-[ -r ${shq(img.base)} ] || { echo "guest image ${img.base} not found or not readable (virtperf:guestImage)" >&2; exit 1; }
+[ -r ${shq(img.base)} ] || { echo ${shq(`guest image ${img.base} not found or not readable (virtperf:guestImage)`)} >&2; exit 1; }
 qemu-img info ${shq(img.base)}
 echo "user guest image: root must accept the key $KEY.pub and DHCP must configure the first NIC"
 `;

@@ -9,9 +9,12 @@ import type { EnvironmentDef, KvmOptions } from "./environments.ts";
 import type { CommandSpec, Experiment } from "./experiment.ts";
 import type { EnvironmentPlan, HostProbe } from "./plan.ts";
 import { ProvisionError } from "../lib/errors.ts";
-import { shq } from "../lib/shell.ts";
+import { heredoc, shJoin, shq } from "../lib/shell.ts";
+import { sshOptions } from "../lib/ssh.ts";
+import type { TargetSpec } from "../workloads/runner/target.ts";
+import { guestConnection } from "../workloads/runner/targets.ts";
 import { parseCpuset } from "./config.ts";
-import { GUEST_DATA_DIR, GUEST_WORK_ROOT, guestImage, type GuestImage } from "./guest-image.ts";
+import { GUEST_DATA_DIR, GUEST_WORK_ROOT, SEED_LABEL, guestImage, type GuestImage } from "./guest-image.ts";
 import { accelerationLabel, macFor, renderDomainXml, type DomainSpec } from "./kvm-spec.ts";
 import { hostSshTarget } from "./native-spec.ts";
 import { resolveAcceleration } from "./preflight/acceleration.ts";
@@ -32,16 +35,57 @@ function kvmOptions(env: EnvironmentDef): KvmOptions {
   return env.options;
 }
 
+function guestStem(x: Experiment, env: EnvironmentDef): string {
+  return path.join(x.host.scratchDir, "guests", `${x.stack}-${env.name}`);
+}
+
+/**
+ * A guest's own SSH files on the host, made by its disk step: `<stem>.ssh/` (mode 700) with its host key
+ * pair, root's key pair and the known_hosts file that pins the host key under the domain's name, and
+ * `<stem>.seed.img`, the read-only disk that hands the guest its host key and root's authorized key.
+ * A user image keeps its own host key (trusted on first use) and the shared user-image key.
+ */
+export interface GuestSsh {
+  readonly dir: string;
+  readonly hostKey: string;
+  readonly identityFile: string;
+  readonly knownHostsFile: string;
+  readonly seed: string;
+  /** User images: the first key seen is recorded (accept-new), then pinned. */
+  readonly firstUse: boolean;
+}
+
+export function guestSsh(x: Experiment, env: EnvironmentDef, img: GuestImage): GuestSsh {
+  const stem = guestStem(x, env);
+  const dir = `${stem}.ssh`;
+  return {
+    dir, hostKey: path.join(dir, "host_ed25519_key"), knownHostsFile: path.join(dir, "known_hosts"), seed: `${stem}.seed.img`,
+    identityFile: img.kind === "user" ? img.identityFile! : path.join(dir, "id_ed25519"), firstUse: img.kind === "user",
+  };
+}
+
+/** The runner's target of a guest: its domain, root with the guest's key, its pinned host key. */
+export function guestTarget(x: Experiment, env: EnvironmentDef, img: GuestImage): TargetSpec & { kind: "guest" } {
+  const ssh = guestSsh(x, env, img);
+  const a = x.host.address;
+  return {
+    kind: "guest", domain: domainName(x.stack, env.name), user: "root", identityFile: ssh.identityFile, knownHostsFile: ssh.knownHostsFile,
+    ...(ssh.firstUse ? { firstUse: true } : {}),
+    // On an SSH host the domain, its NAT network and the keys are there: the runner reaches the guest via the host.
+    ...(a.kind === "ssh" ? { via: hostSshTarget(a) } : {}),
+  };
+}
+
 /** The domain spec of one KVM environment of an experiment. */
 export function domainSpecFor(x: Experiment, env: EnvironmentDef, accel: "kvm" | "tcg", probe: KvmHostProbe, img: GuestImage): DomainSpec {
   const options = kvmOptions(env);
   const name = domainName(x.stack, env.name);
-  const stem = path.join(x.host.scratchDir, "guests", `${x.stack}-${env.name}`);
+  const stem = guestStem(x, env);
   return {
     name, type: accel === "kvm" ? "kvm" : "qemu", stack: x.stack, environment: env.name, options,
     cpus: parseCpuset(x.host.cpuset), memoryMiB: x.host.memoryMiB, threadsPerCore: probe.threadsPerCore ?? 1,
     disk: { path: `${stem}.${options.diskFormat}`, format: options.diskFormat },
-    ...(img.kind === "built" ? { boot: { kernel: img.kernel!, initrd: img.initrd!, cmdline: img.cmdline! } } : {}),
+    ...(img.kind === "built" ? { boot: { kernel: img.kernel!, initrd: img.initrd!, cmdline: img.cmdline! }, seed: guestSsh(x, env, img).seed } : {}),
     mac: macFor(name), network: "default", consoleLog: `${stem}.console.log`,
   };
 }
@@ -50,14 +94,18 @@ function shortHash(text: string): string {
   return createHash("sha256").update(text).digest("hex").slice(0, 16);
 }
 
-/** Bash functions shared by the domain and facts scripts: reach the guest over SSH, coping with stale leases. */
-export function guestShellPrelude(domain: string, identityFile: string): string {
+/**
+ * Bash functions shared by the domain and facts scripts: reach the guest over SSH with its pinned host
+ * key (lib/ssh.ts, the runner's own options), coping with stale leases.
+ */
+export function guestShellPrelude(target: TargetSpec & { kind: "guest" }): string {
+  const { host: _h, user, ...conn } = guestConnection(target, "ADDR");
   return `export LIBVIRT_DEFAULT_URI=${LIBVIRT_URI}
-dom=${shq(domain)}
-key=${shq(identityFile)}
-ssh_guest() { local addr=$1; shift; ssh -i "$key" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=5 "root@$addr" "$@"; }
+dom=${shq(target.domain)}
+ssh_guest() { local addr=$1; shift; ssh ${shJoin(sshOptions(conn))} -- ${shq(`${user}@`)}"$addr" "$@"; }
 # The domain's IPv4 addresses: live neighbours (ARP) first, then DHCP leases newest first. Leases can be
-# stale (an earlier guest with the same MAC), so the caller keeps the first address that answers SSH.
+# stale (an earlier guest with the same MAC, another guest now on that address), so the caller keeps the
+# first address where SSH answers with this guest's pinned host key.
 guest_candidates() {
   { virsh domifaddr "$dom" --source arp 2>/dev/null | awk '$3=="ipv4"{sub(/\\/.*/,"",$4); print $4}'
     virsh domifaddr "$dom" --source lease 2>/dev/null | awk '$3=="ipv4"{sub(/\\/.*/,"",$4); print $4}' | tac
@@ -71,22 +119,44 @@ guest_address() {
 `;
 }
 
-export function diskCommand(spec: DomainSpec, img: GuestImage): CommandSpec {
+/**
+ * The guest's disk (a qcow2 overlay on the base image, or a raw copy) and its own SSH keys: a host key
+ * pair and a root key pair made here, the host key pinned in its known_hosts file under the domain's
+ * name, and the seed disk that hands both to the guest (built images; see guest-image.ts). Re-made with
+ * the disk, so a new disk is a new guest with new keys; delete removes them all.
+ */
+export function diskCommand(spec: DomainSpec, img: GuestImage, ssh: GuestSsh): CommandSpec {
   const disk = shq(spec.disk.path), base = shq(img.base);
   const make = spec.disk.format === "qcow2"
     ? `fmt=$(qemu-img info --output=json ${base} | sed -n 's/^ *"format": "\\([a-z0-9]*\\)".*/\\1/p' | sed -n 1p)
 qemu-img create -q -f qcow2 -F "$fmt" -b ${base} ${disk}`
     : `qemu-img convert -q -O raw ${base} ${disk}`;
+  const dir = shq(ssh.dir), hostKey = shq(ssh.hostKey), id = shq(ssh.identityFile), known = shq(ssh.knownHostsFile), seed = shq(ssh.seed);
+  const keys = ssh.firstUse
+    ? `# A user image keeps its own host key: recorded here at the first contact (the boot wait), then pinned.
+: >${known}`
+    : `ssh-keygen -q -t ed25519 -N '' -C ${shq(`${spec.name} host`)} -f ${hostKey}
+ssh-keygen -q -t ed25519 -N '' -C ${shq(`${spec.name} root`)} -f ${id}
+printf '%s %s\\n' ${shq(spec.name)} "$(cut -d' ' -f1,2 <${shq(`${ssh.hostKey}.pub`)})" >${known}
+install -d -m 700 ${dir}/seed
+install -m 600 ${hostKey} ${dir}/seed/ssh_host_ed25519_key
+install -m 644 ${shq(`${ssh.hostKey}.pub`)} ${dir}/seed/ssh_host_ed25519_key.pub
+install -m 600 ${shq(`${ssh.identityFile}.pub`)} ${dir}/seed/authorized_keys
+(umask 077; mke2fs -q -F -t ext2 -L ${SEED_LABEL} -d ${dir}/seed ${seed} 1M)
+rm -rf ${dir}/seed`;
   return {
     role: "disk", on: "host", triggers: [img.hash, spec.disk.format],
     create: `set -euo pipefail
-[ -r ${base} ] || { echo "guest base image ${img.base} is missing: run the guest-image command first" >&2; exit 1; }
+[ -r ${base} ] || { echo ${shq(`guest base image ${img.base} is missing: run the guest-image command first`)} >&2; exit 1; }
 mkdir -p ${shq(path.dirname(spec.disk.path))}
-rm -f ${disk}
+rm -rf ${disk} ${seed} ${dir}
 ${make}
-echo "guest disk ${spec.disk.path} (${spec.disk.format}) on ${img.base}"
+# This guest's own SSH keys: never shared with another guest, pinned for every hop to it.
+install -d -m 700 ${dir}
+${keys}
+echo ${shq(`guest disk ${spec.disk.path} (${spec.disk.format}) on ${img.base}; host key pinned in ${ssh.knownHostsFile}`)}
 `,
-    delete: `rm -f ${disk}\n`,
+    delete: `rm -rf ${disk} ${seed} ${dir}\n`,
   };
 }
 
@@ -96,7 +166,7 @@ export function hugepagesCommand(spec: DomainSpec): CommandSpec {
   return {
     role: "hugepages", on: "host", triggers: [String(spec.memoryMiB)],
     create: `set -euo pipefail
-fail() { echo "hugepages for ${spec.name}: $*" >&2; exit 1; }
+fail() { echo ${shq(`hugepages for ${spec.name}:`)} "$*" >&2; exit 1; }
 grep -qs ' hugetlbfs ' /proc/mounts || fail "no hugetlbfs is mounted on the host; run: mkdir -p /dev/hugepages && mount -t hugetlbfs hugetlbfs /dev/hugepages, then restart libvirtd (it looks for hugetlbfs when it starts), or use a preset without hugepages"
 page_kib=$(awk '/^Hugepagesize:/{print $2}' /proc/meminfo)
 need=$(( (${spec.memoryMiB} * 1024 + page_kib - 1) / page_kib ))
@@ -109,7 +179,7 @@ if ((got < need)); then
 fi
 mkdir -p ${shq(path.dirname(spec.disk.path))}
 echo "$need" >${state}
-echo "reserved $need hugepages of $page_kib KiB for ${spec.name}"
+echo "reserved $need hugepages of $page_kib KiB for "${shq(spec.name)}
 `,
     delete: `set -euo pipefail
 [ -f ${state} ] || exit 0
@@ -120,8 +190,9 @@ rm -f ${state}
   };
 }
 
-export function domainCommand(spec: DomainSpec, img: GuestImage, timeoutS = KVM_BOOT_TIMEOUT_S): CommandSpec {
+export function domainCommand(spec: DomainSpec, img: GuestImage, target: TargetSpec & { kind: "guest" }, timeoutS = KVM_BOOT_TIMEOUT_S): CommandSpec {
   const xml = renderDomainXml(spec);
+  const doc = heredoc(xml, "VIRTPERF_DOMAIN_XML");
   const xmlFile = shq(spec.disk.path.replace(/\.(qcow2|raw)$/, ".xml"));
   const log = shq(spec.consoleLog);
   const kvmCheck = spec.type === "kvm"
@@ -133,9 +204,9 @@ export function domainCommand(spec: DomainSpec, img: GuestImage, timeoutS = KVM_
   return {
     role: "domain", on: "host", triggers: [shortHash(xml), img.hash],
     create: `set -euo pipefail
-${guestShellPrelude(spec.name, img.identityFile)}${kvmCheck}mkdir -p ${shq(path.dirname(spec.disk.path))}
-cat >${xmlFile} <<'VIRTPERF_DOMAIN_XML'
-${xml}VIRTPERF_DOMAIN_XML
+${guestShellPrelude(target)}${kvmCheck}mkdir -p ${shq(path.dirname(spec.disk.path))}
+cat >${xmlFile} ${doc.start}
+${doc.text}
 virt-xml-validate ${xmlFile} domain
 # A leftover of an interrupted run has our name: it is ours, replace it.
 if virsh dominfo "$dom" >/dev/null 2>&1; then virsh destroy "$dom" >/dev/null 2>&1 || true; virsh undefine "$dom" >/dev/null; fi
@@ -175,16 +246,17 @@ rm -f ${xmlFile} ${log}
 }
 
 /** Host-side script printing the guest's facts as one JSON object (needs jq and ssh on the host). */
-export function factsScript(spec: DomainSpec, img: GuestImage, accelerationReason = ""): string {
+export function factsScript(spec: DomainSpec, target: TargetSpec & { kind: "guest" }, accelerationReason = ""): string {
   return `set -euo pipefail
-${guestShellPrelude(spec.name, img.identityFile)}xml=$(virsh dumpxml "$dom")
+${guestShellPrelude(target)}xml=$(virsh dumpxml "$dom")
 addr=$(guest_address) || { echo "guest $dom does not answer SSH" >&2; exit 1; }
 inside=$(ssh_guest "$addr" 'uname -r; nproc; awk "/^MemTotal:/{print \\$2}" /proc/meminfo; grep -m1 "model name" /proc/cpuinfo | cut -d: -f2-' </dev/null)
-jq -n --arg domain "$dom" --arg address "$addr" --arg xml "$xml" --arg kernel "$(sed -n 1p <<<"$inside")" \\
+host_key=$(cut -d' ' -f2- ${shq(target.knownHostsFile ?? "/dev/null")} | sed -n 1p)
+jq -n --arg domain "$dom" --arg address "$addr" --arg hostKey "$host_key" --arg xml "$xml" --arg kernel "$(sed -n 1p <<<"$inside")" \\
   --argjson vcpus "$(sed -n 2p <<<"$inside")" --argjson memKiB "$(sed -n 3p <<<"$inside")" --arg cpuModel "$(sed -n 4p <<<"$inside" | sed 's/^ *//')" \\
   --arg acceleration ${spec.type === "kvm" ? "kvm" : "tcg"} --arg accelLabel ${shq(accelerationLabel(spec.type))} --arg domainType ${spec.type} \\
   --arg accelReason ${shq(accelerationReason)} \\
-  '{kind:"kvm", domain:$domain, address:$address, acceleration:$acceleration, accelerationLabel:$accelLabel, accelerationReason:$accelReason, domainType:$domainType,
+  '{kind:"kvm", domain:$domain, address:$address, hostKey:$hostKey, acceleration:$acceleration, accelerationLabel:$accelLabel, accelerationReason:$accelReason, domainType:$domainType,
     guestKernel:$kernel, guestVcpus:$vcpus, guestMemTotalKiB:$memKiB, guestCpuModel:$cpuModel, domainXml:$xml}'
 `;
 }
@@ -194,15 +266,13 @@ export function planKvm(x: Experiment, env: EnvironmentDef, index: number, probe
   const { acceleration: accel, reason } = resolveAcceleration(x.acceleration, probe.kvm);
   const img = guestImage(x);
   const spec = domainSpecFor(x, env, accel, probe, img);
-  const commands = [diskCommand(spec, img), ...(spec.options.hugepages ? [hugepagesCommand(spec)] : []), domainCommand(spec, img)];
-  const a = x.host.address;
+  const target = guestTarget(x, env, img);
+  const commands = [diskCommand(spec, img, guestSsh(x, env, img)), ...(spec.options.hugepages ? [hugepagesCommand(spec)] : []), domainCommand(spec, img, target)];
   return {
-    def: env, acceleration: accel, accelerationReason: reason,
-    // On an SSH host the domain, its NAT network and the key are there: the runner reaches the guest via the host.
-    target: { kind: "guest", domain: spec.name, user: "root", identityFile: img.identityFile, ...(a.kind === "ssh" ? { via: hostSshTarget(a) } : {}) },
+    def: env, acceleration: accel, accelerationReason: reason, target,
     ports: [0, 1, 2, 3].map((i) => 21000 + 10 * index + i),
     dataDir: GUEST_DATA_DIR, workRoot: GUEST_WORK_ROOT,
     shape: { cpus: spec.cpus.length, memoryMiB: spec.memoryMiB },
-    commands, facts: factsScript(spec, img, reason),
+    commands, facts: factsScript(spec, target, reason),
   };
 }

@@ -33,6 +33,8 @@ export interface DomainSpec {
   /** Host threads per core, for a topology that matches the host. */
   readonly threadsPerCore: number;
   readonly disk: { readonly path: string; readonly format: "qcow2" | "raw" };
+  /** The guest's seed disk (its own SSH host key and root key), attached read-only as vdb; built images only. */
+  readonly seed?: string;
   /** Direct kernel boot (built images); absent: boot from the disk (user cloud images). */
   readonly boot?: { readonly kernel: string; readonly initrd: string; readonly cmdline: string };
   readonly mac: string;
@@ -109,6 +111,14 @@ function devicesXml(s: DomainSpec): string[] {
     `      <source file='${xmlEscape(s.disk.path)}'/>`,
     "      <target dev='vda' bus='virtio'/>",
     "    </disk>",
+    ...(s.seed ? [
+      "    <disk type='file' device='disk'>",
+      "      <driver name='qemu' type='raw'/>",
+      `      <source file='${xmlEscape(s.seed)}'/>`,
+      "      <target dev='vdb' bus='virtio'/>",
+      "      <readonly/>",
+      "    </disk>",
+    ] : []),
     "    <interface type='network'>",
     `      <mac address='${s.mac}'/>`,
     `      <source network='${xmlEscape(s.network)}'/>`,

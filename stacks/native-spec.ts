@@ -16,7 +16,8 @@ import type { EnvironmentDef } from "./environments.ts";
 import type { CommandSpec, Experiment, HostAddress } from "./experiment.ts";
 import type { EnvironmentPlan } from "./plan.ts";
 import type { SshTargetSpec } from "../workloads/runner/target.ts";
-import { shJoin, shq } from "../lib/shell.ts";
+import { heredoc, shJoin, shq } from "../lib/shell.ts";
+import { knownHostsPattern } from "../lib/ssh.ts";
 
 /** Bash function `js VALUE` printing VALUE as a JSON string (backslash, quote, tab, CR, LF escaped). */
 export const BASH_JSON_STRING = String.raw`js() { printf '"%s"' "$(printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/\t/\\t/g' -e 's/\r/\\r/g' | sed -e ':a' -e 'N' -e '$!ba' -e 's/\n/\\n/g')"; }`;
@@ -42,26 +43,28 @@ export function nativePaths(x: Experiment, env: EnvironmentDef): NativePaths {
 
 type SshAddress = HostAddress & { kind: "ssh" };
 
-/** The known_hosts file pinning an SSH host's key, beside its private key on the machine running virtperf. */
-export function knownHostsFile(a: SshAddress): string {
-  return `${a.privateKeyFile}.known_hosts`;
-}
-
 /** How the runner, the facts and clients reach an SSH host: its key, its pinned host key. */
 export function hostSshTarget(a: SshAddress): SshTargetSpec {
-  return { kind: "ssh", host: a.host, user: a.user, port: a.port, identityFile: a.privateKeyFile, knownHostsFile: knownHostsFile(a) };
+  return { kind: "ssh", host: a.host, user: a.user, port: a.port, identityFile: a.privateKeyFile, knownHostsFile: a.knownHostsFile };
 }
 
-/** A local step that writes knownHostsFile() from `hostPublicKey` (`[host]:port key` when the port is not 22). */
-export function knownHostsCommand(a: SshAddress): CommandSpec {
-  const pattern = a.port === 22 ? a.host : `[${a.host}]:${a.port}`;
-  const lines = a.hostPublicKey.split("\n").map((l) => l.trim()).filter(Boolean).map((key) => `${pattern} ${key}`);
-  const file = knownHostsFile(a);
+/**
+ * A local step that writes `file` (a known_hosts file in the 0700 keys directory) pinning `publicKey`'s
+ * lines for host:port (`[host]:port key` when the port is not 22); delete removes it. `role` names it.
+ */
+export function knownHostsStep(role: string, file: string, host: string, port: number, publicKey: string): CommandSpec {
+  const lines = publicKey.split("\n").map((l) => l.trim()).filter(Boolean).map((key) => `${knownHostsPattern(host, port)} ${key}`);
+  const dir = file.replace(/\/[^/]*$/, "") || "/";
   return {
-    role: "known-hosts", on: "local", triggers: lines,
-    create: `mkdir -p "$(dirname ${shq(file)})"\nprintf '%s\\n' ${shJoin(lines)} > ${shq(`${file}.tmp`)} && mv ${shq(`${file}.tmp`)} ${shq(file)}`,
+    role, on: "local", triggers: lines,
+    create: `mkdir -p -m 700 ${shq(dir)}\nprintf '%s\\n' ${shJoin(lines)} > ${shq(`${file}.tmp`)} && mv ${shq(`${file}.tmp`)} ${shq(file)}`,
     delete: `rm -f ${shq(file)}`,
   };
+}
+
+/** The SSH host's pinned key, written to its knownHostsFile by the plan's first (local) step. */
+export function knownHostsCommand(a: SshAddress): CommandSpec {
+  return knownHostsStep("known-hosts", a.knownHostsFile, a.host, a.port, a.hostPublicKey);
 }
 
 /** Command words put before `bash -s`: join the recorded cgroup(s), then pin with taskset. */
@@ -162,7 +165,8 @@ echo "cgroups=$(tr '\n' ' ' < /proc/self/cgroup)"`;
 
 /** Host facts as one JSON object: CPU, topology, NUMA, kernel, governor, /dev/kvm, memory, and native's limits. */
 export function nativeFactsScript(p: NativePaths, wrap: readonly string[]): string {
-  const probe = wrap.length ? `${shJoin(wrap)} bash -s <<'VIRTPERF_PROBE'\n${LIMITS_PROBE}\nVIRTPERF_PROBE` : `bash -s <<'VIRTPERF_PROBE'\n${LIMITS_PROBE}\nVIRTPERF_PROBE`;
+  const doc = heredoc(LIMITS_PROBE, "VIRTPERF_PROBE");
+  const probe = `${shJoin([...wrap, "bash", "-s"])} ${doc.start}\n${doc.text}`;
   return String.raw`set -uo pipefail
 ${BASH_JSON_STRING}
 num() { [[ "$1" =~ ^[0-9]+$ ]] && printf '%s' "$1" || printf null; }

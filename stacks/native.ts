@@ -20,6 +20,11 @@ export interface NativeHostArgs {
   readonly privateKey?: pulumi.Input<string>;
   /** Run the plan's facts script as a child `${name}-facts` and expose its JSON. Default: true. */
   readonly collectFacts?: boolean;
+  /**
+   * A resource the first command comes after (its id in that command's triggers): the key file's, so
+   * `pulumi destroy` removes the key only after everything that connects with it. Default: none.
+   */
+  readonly after?: pulumi.CustomResource;
 }
 
 export class NativeHost extends pulumi.ComponentResource {
@@ -40,7 +45,7 @@ export class NativeHost extends pulumi.ComponentResource {
     let previous: local.Command | remote.Command | undefined;
     let prepared: local.Command | remote.Command | undefined;
     for (const child of commandArgs(specs, args.address)) {
-      previous = commandChild(name, child, args.address, previous, args.privateKey, { parent: this });
+      previous = commandChild(name, child, args.address, previous ?? args.after, args.privateKey, { parent: this });
       if (child.role !== "facts") prepared = previous;
     }
     this.target = pulumi.output(JSON.stringify(args.plan.target));

@@ -6,16 +6,16 @@
  * in stack order; facts; then the trials in schedule order. Teardown runs delete scripts in reverse.
  */
 import { join } from "node:path";
-import { shJoin, shq } from "../lib/shell.ts";
+import { heredoc, shJoin, shq } from "../lib/shell.ts";
 import { WORKLOADS, allPackages } from "../workloads/registry.ts";
 import type { ProfileName } from "../workloads/contract.ts";
 import type { SshTargetSpec, TargetSpec } from "../workloads/runner/target.ts";
-import { heredoc, sshArgs } from "../workloads/runner/targets.ts";
+import { sshArgs } from "../lib/ssh.ts";
 import type { CommandSpec, Experiment } from "./experiment.ts";
 import type { EnvironmentPlan, HostProbe, Plan, Schedule, TrialPlan } from "./plan.ts";
 import { buildSchedule } from "./schedule.ts";
 import { resultsDir, runId, ATTEMPTS_FILE } from "./results.ts";
-import { hostSshTarget, knownHostsCommand, planNative } from "./native-spec.ts";
+import { hostSshTarget, knownHostsCommand, knownHostsStep, planNative } from "./native-spec.ts";
 import { PRESETS } from "./environments.ts";
 import { planDocker, planDockerImage } from "./docker-spec.ts";
 import { planKvm } from "./kvm-plan.ts";
@@ -90,7 +90,7 @@ function planTrials(x: Experiment, schedule: Schedule, envs: readonly Environmen
   });
 }
 
-/** `ssh <args> bash -s <<'VIRTPERF_FACTS'` with the script as the heredoc: runs it on that host. */
+/** `ssh <args> -- dest bash -s <<'VIRTPERF_FACTS'` with the script as the heredoc: runs it on that host. */
 function sshWithScript(on: SshTargetSpec, script: string): string {
   const doc = heredoc(script, "VIRTPERF_FACTS");
   return `ssh ${shJoin([...sshArgs(on), "bash", "-s"])} ${doc.start}\n${doc.text}`;
@@ -133,13 +133,18 @@ export function plan(x: Experiment, probe: HostProbe): Plan {
     environments: x.environments.map((e) => e.name), workloads: x.workloads, repetitions: x.repetitions, seed: x.seed,
     needsWarmup: (w) => WORKLOADS[w].warmup,
   });
-  // Host-side facts (native's, a guest's) run on an SSH host; Docker's reach its daemon with DOCKER_HOST from here.
+  // Host-side facts (native's, a guest's, a container's) run on an SSH host, over its pinned SSH.
   const a = x.host.address;
   const remote = a.kind === "ssh" ? hostSshTarget(a) : undefined;
   const facts = [factsCommand("host", native.facts, dir, remote),
-    ...environments.filter((e) => e.def.options.kind !== "native").map((e) => factsCommand(e.def.name, e.facts, dir, e.def.options.kind === "kvm" ? remote : undefined))];
-  // For an SSH host the first (local) step pins its key in the known_hosts file every ssh target uses.
-  const host = a.kind === "ssh" ? { ...native, commands: [knownHostsCommand(a), ...native.commands] } : native;
+    ...environments.filter((e) => e.def.options.kind !== "native").map((e) => factsCommand(e.def.name, e.facts, dir, remote))];
+  // The first (local) steps pin the SSH host's key and the client machine's in the known_hosts files every ssh target uses.
+  const c = x.client;
+  const pins = [
+    ...(a.kind === "ssh" ? [knownHostsCommand(a)] : []),
+    ...(c.kind === "ssh" && c.hostPublicKey ? [knownHostsStep("client-known-hosts", c.target.knownHostsFile, c.target.host, c.target.port ?? 22, c.hostPublicKey)] : []),
+  ];
+  const host = pins.length ? { ...native, commands: [...pins, ...native.commands] } : native;
   return { experiment: x, runId: run, resultsDir: dir, host,
     ...(image ? { dockerImage: image } : {}), ...(kinds.has("kvm") ? { guestImage: planGuestImage(x) } : {}),
     environments, facts, schedule, trials: planTrials(x, schedule, environments, run, dir) };

@@ -16,7 +16,7 @@ import { allPackages } from "../../workloads/registry.ts";
 import { planDockerImage } from "../docker-spec.ts";
 import { guestImage } from "../guest-image.ts";
 import { hostSshTarget } from "../native-spec.ts";
-import { sshArgs } from "../../workloads/runner/targets.ts";
+import { sshArgs } from "../../lib/ssh.ts";
 import { KVM_BOOT_BOUND_S, notProbed, parseKvmProof, type KvmProof } from "./acceleration.ts";
 import { evaluate, failures, guestMemoryMiB, kindsOf, parseObservations, toolNeeds, type Check } from "./checks.ts";
 import { renderChecks } from "./table.ts";

@@ -9,10 +9,10 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { cpus, tmpdir, totalmem } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { execa } from "execa";
 import { parseExperiment } from "../../stacks/config.ts";
 import { planKvm } from "../../stacks/kvm-plan.ts";
@@ -21,7 +21,8 @@ import type { CommandSpec } from "../../stacks/experiment.ts";
 import { parseRecord } from "../../workloads/record.ts";
 import { kvmProofOf, preflight } from "../../stacks/preflight/preflight.ts";
 
-const STACK = "citest";
+// VIRTPERF_TEST_STACK: another stack name, so two engineers' runs on one machine never share a domain.
+const STACK = process.env["VIRTPERF_TEST_STACK"] ?? "citest";
 const host = { cpus: cpus().map((_, i) => i), memoryMiB: Math.floor(totalmem() / 2 ** 20) };
 const x = parseExperiment({
   environments: ["kvm"], workloads: ["xz", "nuttcp", "fio"], profile: "smoke", memoryMiB: 1536,
@@ -30,8 +31,8 @@ const x = parseExperiment({
 const env = x.environments[0]!;
 // Acceleration "auto" resolves from this host's real KVM proof, as the planner does: KVM only where it passed.
 const plan = planKvm(x, env, 0, { kvm: kvmProofOf(preflight(x)) });
-const target = plan.target as { kind: "guest"; domain: string; identityFile: string };
-const disk = plan.commands[0]!.create.match(/rm -f (\S+\.qcow2)/)![1]!;
+const target = plan.target as { kind: "guest"; domain: string; identityFile: string; knownHostsFile: string };
+const disk = plan.commands[0]!.create.match(/rm -rf (\S+\.qcow2)/)![1]!;
 
 async function bash(script: string, what: string, timeoutMs: number): Promise<{ stdout: string; seconds: number }> {
   const t0 = performance.now();
@@ -90,6 +91,21 @@ describe("KVM guest for real (libvirt, TCG here)", { timeout: 60 * 60_000 }, () 
     assert.ok(memKiB > 0.8 * x.host.memoryMiB * 1024 && memKiB <= x.host.memoryMiB * 1024, `MemTotal ${memKiB} KiB`);
     assert.match(String(facts["domainXml"]), new RegExp(`<name>${target.domain}</name>`));
     assert.match(String(facts["guestKernel"]), /amd64/);
+    // The guest answered with its own host key, the one its disk step made and pinned.
+    const pinned = readFileSync(target.knownHostsFile, "utf8").trim().split(" ");
+    assert.equal(pinned[0], target.domain);
+    assert.equal(facts["hostKey"], `${pinned[1]} ${pinned[2]}`);
+  });
+
+  it("a guest whose host key is not the pinned one is refused", { timeout: 120_000 }, async () => {
+    assert.ok(up, "guest is not up");
+    const wrong = join(await mkdtemp(join(tmpdir(), "virtperf-kvm-wrongkey-")), "known_hosts");
+    await execa("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", `${wrong}.key`]);
+    writeFileSync(wrong, `${target.domain} ${readFileSync(`${wrong}.key.pub`, "utf8")}`);
+    const r = await execa("bin/virtperf", ["trial", "--env", env.name, "--kind", "kvm", "--acceleration", plan.acceleration,
+      "--target", JSON.stringify({ ...plan.target, knownHostsFile: wrong }), "--workload", "xz", "--profile", "smoke", "--out", dirname(wrong)], { reject: false, timeout: 100_000 });
+    assert.notEqual(r.exitCode, 0);
+    assert.match(`${r.stdout}${r.stderr}`, /pinned host key/);
   });
 
   for (const workload of ["xz", "nuttcp", "fio"] as const) {
@@ -122,5 +138,6 @@ describe("KVM guest for real (libvirt, TCG here)", { timeout: 60 * 60_000 }, () 
     up = false;
     assert.deepEqual(await ourDomains(), []);
     assert.equal(existsSync(disk), false, `${disk} is still there`);
+    assert.equal(existsSync(dirname(target.knownHostsFile)), false, "the guest's keys are still there");
   });
 });

@@ -6,11 +6,12 @@
  */
 import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { allResources, promiseOf, resourcesOfType, runProgram, type RecordedResource } from "../pulumi-mocks.ts";
 import { PROBE_ENV } from "../../stacks/host-probe.ts";
+import { KEYS_DIR_ENV } from "../../stacks/keys.ts";
 import { parseExperiment } from "../../stacks/config.ts";
 import { plan } from "../../stacks/planner.ts";
 import { imageCommands, type Plan } from "../../stacks/plan.ts";
@@ -119,11 +120,56 @@ describe("index.ts under mocks", () => {
   });
 });
 
+describe("index.ts on an SSH host with privateKey as a secret", () => {
+  const keysDir = join(mkdtempSync(join(tmpdir(), "virtperf-mock-keys-")), "keys");
+  const key = "-----BEGIN OPENSSH PRIVATE KEY-----\nMOCKKEYBODY\n-----END OPENSSH PRIVATE KEY-----\n";
+  const sshConfig = {
+    ...config, environments: ["native", "docker"], workloads: ["xz"],
+    host: { host: "bench.example", user: "bench", port: 2222, privateKey: key, hostPublicKey: "ssh-ed25519 AAAAC3Nza host" },
+  };
+  let outputs: Record<string, unknown>;
+  before(async () => {
+    process.env[KEYS_DIR_ENV] = keysDir;
+    try { outputs = await runProgram(sshConfig, "lab"); } finally { delete process.env[KEYS_DIR_ENV]; }
+    // Resources register as the program's outputs resolve: wait for all of them.
+    for (const v of Object.values(outputs)) await promiseOf(v as never);
+  });
+
+  it("writes the key outside the project (0700 directory, 0600 file) and gives it a resource that removes it on destroy", () => {
+    const file = join(keysDir, "lab-host");
+    assert.equal(readFileSync(file, "utf8"), key);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.equal(statSync(keysDir).mode & 0o777, 0o700);
+    const r = byName(resourcesOfType(COMMAND), "virtperf-lab-host-key");
+    assert.equal(r.inputs.delete, `rm -f ${file}`);
+  });
+
+  it("remote steps pin the host key; the Docker provider uses the stack's key and the pinned known_hosts", () => {
+    const remotes = resourcesOfType("command:remote:Command");
+    assert.ok(remotes.length > 0);
+    for (const r of remotes) {
+      // The whole connection, key included, is a secret (Pulumi's secret signature): encrypted in the state.
+      const wrapped = r.inputs.connection as Record<string, unknown>;
+      assert.equal(wrapped["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270", `${r.name}: connection not secret`);
+      assert.equal((wrapped.value as Record<string, unknown>).hostKey, "ssh-ed25519 AAAAC3Nza host", r.name);
+    }
+    const provider = byName(resourcesOfType("pulumi:providers:docker"), "virtperf-lab-docker-provider");
+    assert.equal(provider.inputs.host, "ssh://bench@bench.example:2222");
+    const opts = JSON.parse(provider.inputs.sshOpts as string) as string[];
+    for (const o of [`UserKnownHostsFile=${keysDir}/lab-host.known_hosts`, "StrictHostKeyChecking=yes", `${keysDir}/lab-host`]) assert.ok(opts.includes(o), o);
+  });
+
+  it("no stack output carries the key", async () => {
+    for (const [k, v] of Object.entries(outputs)) assert.ok(!JSON.stringify(await promiseOf(v as never)).includes("MOCKKEYBODY"), k);
+  });
+});
+
 describe("index.ts refuses bad config before any resource", () => {
   const bad: [string, Record<string, unknown>, string][] = [
     ["cpuset beyond the host", { cpuset: "0-7" }, "virtperf:cpuset"],
     ["unknown preset", { environments: ["native", "lxc"] }, "virtperf:environments[1]"],
     ["memory above the host", { memoryMiB: 99999 }, "virtperf:memoryMiB"],
+    ["both key options for an SSH host", { host: { host: "h", user: "u", privateKeyFile: "/k", privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nX\n-----END OPENSSH PRIVATE KEY-----\n", hostPublicKey: "ssh-ed25519 AAA" } }, "virtperf:host.privateKey"],
   ];
   for (const [what, cfg, path] of bad) {
     it(what, async () => {

@@ -58,7 +58,7 @@ rm -f ${shq(file)} ${shq(probe)}
 # Refuse, rather than fall back to buffered I/O, when the filesystem has no O_DIRECT.
 if ! dd if=/dev/zero of=${shq(probe)} bs=4096 count=1 oflag=direct status=none 2>/dev/null; then
   rm -f ${shq(probe)}
-  echo "fio: the data directory ${dataDir} ($(stat -f -c %T ${shq(dataDir)})) does not support O_DIRECT;" \\
+  echo "fio: the data directory "${shq(dataDir)}" ($(stat -f -c %T ${shq(dataDir)})) does not support O_DIRECT;" \\
     "virtperf runs fio with direct=1 only. Put the data directory on a filesystem with O_DIRECT (ext4, xfs, a Docker volume)." >&2
   exit 3
 fi

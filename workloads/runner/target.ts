@@ -13,9 +13,9 @@ export interface SshTargetSpec {
   readonly port?: number;
   /** Private key file. */
   readonly identityFile?: string;
-  /** known_hosts file holding the host's public key; when absent, host keys are not checked. */
+  /** known_hosts file holding the host's pinned public key; when absent, the user's own known_hosts (always checked). */
   readonly knownHostsFile?: string;
-  /** `user@host:port` of a jump host (ssh -J). */
+  /** `[user@]host[:port]` of a jump host; its host key must be in `knownHostsFile` too. */
   readonly jump?: string;
   /** Command words prefixed, on the far side, to `timeout ... bash -s` (same meaning as local's wrap). */
   readonly wrap?: readonly string[];
@@ -31,8 +31,8 @@ export type TargetSpec =
   | {
       readonly kind: "docker";
       readonly container: string;
-      /** DOCKER_HOST, e.g. `ssh://user@host` for a remote host; local socket when absent. */
-      readonly dockerHost?: string;
+      /** The host the daemon runs on when that is not this machine: `docker exec` runs there, over SSH. */
+      readonly via?: Omit<SshTargetSpec, "wrap">;
     }
   | {
       readonly kind: "guest";
@@ -41,6 +41,13 @@ export type TargetSpec =
       readonly user: string;
       /** Key for the guest: a path on this machine, or on `via`'s host when `via` is set. */
       readonly identityFile: string;
+      /**
+       * The guest's known_hosts file (same machine as identityFile), its host key recorded under the
+       * domain's name (HostKeyAlias), since the guest's address is a DHCP lease. Absent: ~/.ssh/known_hosts.
+       */
+      readonly knownHostsFile?: string;
+      /** A user image's guest: its host key is recorded at the first contact (accept-new), then pinned. */
+      readonly firstUse?: boolean;
       /** libvirt URI (qemu:///system when absent). */
       readonly libvirtUri?: string;
       /**

@@ -9,7 +9,8 @@ import { spawn } from "node:child_process";
 import type { RawRun } from "../contract.ts";
 import type { ExecOptions, SshTargetSpec, Target, TargetSpec } from "./target.ts";
 import { ProvisionError } from "../../lib/errors.ts";
-import { shJoin } from "../../lib/shell.ts";
+import { heredoc, shJoin, shq } from "../../lib/shell.ts";
+import { sshArgs, sshOptions, type SshConnection } from "../../lib/ssh.ts";
 import { trialShell } from "./parity.ts";
 
 const BACKSTOP_S = 20;
@@ -22,23 +23,15 @@ export function sshRemoteCommand(spec: Pick<SshTargetSpec, "wrap">, timeoutS: nu
   return shJoin(trialShell(timeoutS, spec.wrap));
 }
 
-/** `<<'DELIM'` heredoc of `body`, with a delimiter that no line of `body` equals (so it cannot end early). */
-export function heredoc(body: string, base: string): { start: string; text: string } {
-  const lines = new Set(body.split("\n"));
-  let delim = base;
-  for (let i = 1; lines.has(delim); i++) delim = `${base}_${i}`;
-  return { start: `<<'${delim}'`, text: `${body.endsWith("\n") ? body : `${body}\n`}${delim}` };
-}
-
 /**
  * Runs `file args` with the script on stdin and collects its output; never rejects. The local timeout
  * is a backstop (TERM, then KILL 5 s later): the far side's own `timeout` should fire first. Plain
  * child_process, not execa: it runs several times a trial, and execa alone costs 35 ms to load.
  */
-function run(file: string, args: readonly string[], script: string, opts: ExecOptions, env?: Record<string, string>): Promise<RawRun> {
+function run(file: string, args: readonly string[], script: string, opts: ExecOptions): Promise<RawRun> {
   const started = performance.now();
   return new Promise((done) => {
-    const child = spawn(file, args, { stdio: ["pipe", "pipe", "pipe"], ...(env ? { env: { ...process.env, ...env } } : {}) });
+    const child = spawn(file, args, { stdio: ["pipe", "pipe", "pipe"] });
     const out: Buffer[] = [], err: Buffer[] = [];
     let backstop = false, spawnError: Error | undefined;
     child.stdout.on("data", (b: Buffer) => out.push(b));
@@ -59,54 +52,61 @@ function run(file: string, args: readonly string[], script: string, opts: ExecOp
   });
 }
 
-/** ssh's options and destination for a target (everything before the remote command). Pure. */
-export function sshArgs(t: Omit<SshTargetSpec, "kind" | "wrap">): string[] {
-  const args = ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "ServerAliveInterval=15", "-o", "LogLevel=ERROR"];
-  if (t.knownHostsFile) args.push("-o", `UserKnownHostsFile=${t.knownHostsFile}`, "-o", "StrictHostKeyChecking=yes");
-  else args.push("-o", "UserKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=no");
-  if (t.identityFile) args.push("-i", t.identityFile, "-o", "IdentitiesOnly=yes");
-  if (t.port) args.push("-p", String(t.port));
-  if (t.jump) args.push("-J", t.jump);
-  args.push(`${t.user}@${t.host}`);
-  return args;
+/** How to reach a guest at `address`: root (or the spec's user) with its key, its host key pinned under the domain's name. */
+export function guestConnection(spec: TargetSpec & { kind: "guest" }, address: string): SshConnection {
+  return {
+    host: address, user: spec.user, identityFile: spec.identityFile, hostKeyAlias: spec.domain,
+    ...(spec.knownHostsFile ? { knownHostsFile: spec.knownHostsFile } : {}), ...(spec.firstUse ? { firstUse: true } : {}),
+  };
 }
 
 /**
  * The guest's live IPv4 address, looked up where the guest lives (`host`: this machine, or its SSH host)
  * with guestLookupScript. libvirt lists stale addresses beside the live one (ARP entries and leases of
- * earlier boots of the same MAC), so the first candidate that answers SSH wins.
+ * earlier boots of the same MAC), so the first candidate where SSH answers with the pinned key wins.
  */
 async function findGuest(host: Target, spec: TargetSpec & { kind: "guest" }, where: string): Promise<string> {
-  const r = await host.exec(guestLookupScript(spec.domain, spec.libvirtUri), { timeoutS: 60 });
+  const r = await host.exec(guestLookupScript(spec), { timeoutS: 90 });
   const found = r.stdout.trim();
   if (r.exitCode === 0 && /^[0-9.]+$/.test(found)) return found;
-  throw new ProvisionError(`guest ${spec.domain}${where} has no address that answers SSH (${r.stderr.trim() || `exit ${r.exitCode}`})`, {
+  throw new ProvisionError(`guest ${spec.domain}${where} has no address where SSH answers with its pinned host key (${r.stderr.trim() || `exit ${r.exitCode}`})`, {
     suggestions: [`virsh -c ${spec.libvirtUri ?? DEFAULT_LIBVIRT_URI} domstate ${spec.domain}`, "is the libvirt network 'default' started? virsh net-start default"],
   });
 }
 
 /**
- * Bash that prints the guest's live address, run where the guest lives:
- * ARP candidates, then leases newest first, the first that accepts TCP on `port` (22) wins. Pure.
+ * Bash that prints the guest's live address, run where the guest lives: ARP candidates, then leases
+ * newest first; the first that accepts TCP on `port` (22) AND lets ssh in with the guest's pinned host
+ * key wins (a stale lease's address may now be another machine: its key fails the check). Pure.
  */
-export function guestLookupScript(domain: string, uri = DEFAULT_LIBVIRT_URI, port = 22): string {
+export function guestLookupScript(spec: TargetSpec & { kind: "guest" }, port = 22): string {
+  const uri = spec.libvirtUri ?? DEFAULT_LIBVIRT_URI;
   const list = (source: string) =>
-    `virsh -c ${shJoin([uri, "domifaddr", domain, "--source", source])} 2>/dev/null | sed -nE 's|.*ipv4[[:space:]]+([0-9.]+)/[0-9]+.*|\\1|p'`;
+    `virsh -c ${shJoin([uri, "domifaddr", spec.domain, "--source", source])} 2>/dev/null | sed -nE 's|.*ipv4[[:space:]]+([0-9.]+)/[0-9]+.*|\\1|p'`;
+  const { host: _h, user, ...conn } = guestConnection(spec, "ADDR");
   return `set -uo pipefail
 candidates=$( { ${list("arp")}; ${list("lease")} | tac; } | awk 'NF && !seen[$0]++')
 for a in $candidates; do
-  if timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$a" ${port} 2>/dev/null; then echo "$a"; exit 0; fi
+  timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$a" ${port} 2>/dev/null || continue
+  if ssh ${shJoin(sshOptions({ ...conn, ...(port === 22 ? {} : { port }) }))} -- ${shq(`${user}@`)}"$a" true </dev/null >/dev/null 2>&1; then echo "$a"; exit 0; fi
+  echo "$a answers on ${port} but not with the pinned host key of ${spec.domain} (a stale lease?)" >&2
 done
 echo "candidates: $(echo $candidates)" >&2
 exit 1
 `;
 }
 
-/** Bash run ON a remote host that sends `script` to the guest at `address` (key path on that host). Pure. */
-export function guestHopScript(spec: { user: string; identityFile: string }, address: string, script: string, timeoutS: number): string {
+/** Bash run ON a remote host that sends `script` to the guest at `address` (key paths on that host). Pure. */
+export function guestHopScript(spec: TargetSpec & { kind: "guest" }, address: string, script: string, timeoutS: number): string {
   const doc = heredoc(script, "VIRTPERF_GUEST");
-  const ssh = shJoin(["ssh", ...sshArgs({ host: address, user: spec.user, identityFile: spec.identityFile }), shJoin(trialShell(timeoutS))]);
+  const ssh = shJoin(["ssh", ...sshArgs(guestConnection(spec, address)), shJoin(trialShell(timeoutS))]);
   return `${ssh} ${doc.start}\n${doc.text}\n`;
+}
+
+/** Bash run ON a remote host that sends `script` into a container there with `docker exec`. Pure. */
+export function dockerHopScript(container: string, script: string, timeoutS: number): string {
+  const doc = heredoc(script, "VIRTPERF_CONTAINER");
+  return `${shJoin(["docker", "exec", "-i", container, ...trialShell(timeoutS)])} ${doc.start}\n${doc.text}\n`;
 }
 
 /** A guest on a remote host: found and reached from that host, over the `via` SSH target. */
@@ -143,12 +143,15 @@ export function connect(spec: TargetSpec): Target {
         exec: (script, opts) => run("ssh", [...sshArgs(spec), sshRemoteCommand(spec, opts.timeoutS)], script, opts),
       };
     case "docker": {
-      const env = spec.dockerHost ? { DOCKER_HOST: spec.dockerHost } : undefined;
+      // A remote host's daemon is used where it runs: `docker exec` on that host, over its pinned SSH.
+      const hop = spec.via ? connect(spec.via) : undefined;
       return {
-        description: `docker exec ${spec.container}`,
+        description: `docker exec ${spec.container}${hop ? ` via ${hop.description}` : ""}`,
         // Bridge containers publish their ports 1:1 on the host; host-network ones listen there directly.
         serverHost: async () => "127.0.0.1",
-        exec: (script, opts) => run("docker", ["exec", "-i", spec.container, ...trialShell(opts.timeoutS)], script, opts, env),
+        exec: (script, opts) => hop
+          ? hop.exec(dockerHopScript(spec.container, script, opts.timeoutS), { timeoutS: opts.timeoutS + HOP_MARGIN_S })
+          : run("docker", ["exec", "-i", spec.container, ...trialShell(opts.timeoutS)], script, opts),
       };
     }
     case "guest": {
@@ -159,7 +162,7 @@ export function connect(spec: TargetSpec): Target {
         description: `guest ${spec.domain}`,
         serverHost: host,
         exec: async (script, opts) =>
-          run("ssh", [...sshArgs({ host: await host(), user: spec.user, identityFile: spec.identityFile }), shJoin(trialShell(opts.timeoutS))], script, opts),
+          run("ssh", [...sshArgs(guestConnection(spec, await host())), shJoin(trialShell(opts.timeoutS))], script, opts),
       };
     }
   }

@@ -2,6 +2,7 @@
  * A stand-in `ssh` (and `virsh`) for unit tests: the fake ssh logs its argv, drops ssh's options and the
  * destination, and runs the remote command line with `bash -c` here, as sshd's login shell would on
  * the far side. So the exact bytes the runner sends over SSH run for real, without a remote machine.
+ * Hosts listed in $FAKE_SSH_REFUSE fail as a wrong host key does (exit 255).
  */
 import { mkdir, mkdtemp, readdir, readFile, writeFile, chmod, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -10,7 +11,9 @@ import { shq } from "../../../lib/shell.ts";
 
 const FAKE_SSH = `#!/bin/bash
 printf '%s\\0' "$@" > "$FAKE_SSH_LOG/$(printf %04d "$(ls "$FAKE_SSH_LOG" | wc -l)")"
-while [ $# -gt 0 ]; do case $1 in -o|-i|-p|-J) shift 2;; -*) shift;; *) break;; esac; done
+while [ $# -gt 0 ]; do case $1 in -o|-i|-p|-J) shift 2;; --) shift; break;; -*) shift;; *) break;; esac; done
+# FAKE_SSH_REFUSE: hosts whose host key "does not match" the pinned one.
+for h in \${FAKE_SSH_REFUSE:-}; do [ "\${1#*@}" = "$h" ] && { echo "Host key verification failed." >&2; exit 255; }; done
 shift
 # The far side's own PATH (the trial shell's env -i sets it) holds the fakes too, as a real host has its
 # own ssh and virsh; the log directory is passed the same way.

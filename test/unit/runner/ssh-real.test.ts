@@ -62,7 +62,7 @@ describe("an SSH host for real (own sshd on 127.0.0.1)", { skip: usable ? false 
       host: { host: "127.0.0.1", user: "root", port, privateKeyFile: join(dir, "client_key"), hostPublicKey: readFileSync(join(dir, "host_key.pub"), "utf8") },
       environments: ["native"], workloads: ["xz"], profile: "smoke", repetitions: 1, cpuset: cpu, memoryMiB: 512,
       scratchDir: join(dir, "scratch-absent"), resultsRoot: join(dir, "results"),
-    }, "sshtest", { cpus: [Number(cpu)], memoryMiB: 24105 });
+    }, "sshtest", { cpus: [Number(cpu)], memoryMiB: 24105 }, { keysDir: join(dir, "keys") });
     p = plan(x, { cpus: [Number(cpu)], memoryMiB: 24105, kvm: KVM_NOT_USABLE });
     execFileSync("bash", ["-c", p.host.commands.find((c) => c.role === "known-hosts")!.create]);
   });

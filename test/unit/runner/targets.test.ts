@@ -7,8 +7,12 @@ import { describe, it, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { createServer, type Server } from "node:net";
-import { connect, guestHopScript, guestLookupScript, heredoc, sshArgs, sshRemoteCommand } from "../../../workloads/runner/targets.ts";
-import type { SshTargetSpec } from "../../../workloads/runner/target.ts";
+import { chmod, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { connect, guestConnection, guestHopScript, guestLookupScript, sshRemoteCommand } from "../../../workloads/runner/targets.ts";
+import { heredoc } from "../../../lib/shell.ts";
+import { sshArgs } from "../../../lib/ssh.ts";
+import type { SshTargetSpec, TargetSpec } from "../../../workloads/runner/target.ts";
 import { fakeBin } from "./fake-ssh.ts";
 import { trialShell } from "../../../workloads/runner/parity.ts";
 import { shJoin } from "../../../lib/shell.ts";
@@ -45,16 +49,17 @@ describe("sshRemoteCommand", () => {
 
 describe("sshArgs", () => {
   const cases: { spec: Omit<SshTargetSpec, "kind">; has: string[]; lacks: string[] }[] = [
-    { spec: { host: "h", user: "u" }, has: ["UserKnownHostsFile=/dev/null", "StrictHostKeyChecking=no", "u@h"], lacks: ["-p", "-i"] },
+    // No pinned file: the user's own known_hosts, still checked strictly (never StrictHostKeyChecking=no).
+    { spec: { host: "h", user: "u" }, has: ["StrictHostKeyChecking=yes", "u@h"], lacks: ["-p", "-i", "GlobalKnownHostsFile=none"] },
     { spec: { host: "h", user: "u", port: 2222, identityFile: "/k", knownHostsFile: "/k.known_hosts" },
-      has: ["UserKnownHostsFile=/k.known_hosts", "StrictHostKeyChecking=yes", "-p", "2222", "-i", "/k", "u@h"], lacks: ["StrictHostKeyChecking=no"] },
+      has: ["UserKnownHostsFile=/k.known_hosts", "GlobalKnownHostsFile=none", "StrictHostKeyChecking=yes", "-p", "2222", "-i", "/k", "u@h"], lacks: [] },
   ];
   for (const c of cases) {
     it(`${JSON.stringify(c.spec)}`, () => {
       const args = sshArgs(c.spec);
       for (const w of c.has) assert.ok(args.includes(w), `${w} in ${args.join(" ")}`);
-      for (const w of c.lacks) assert.ok(!args.includes(w), `${w} not in ${args.join(" ")}`);
-      assert.equal(args.at(-1), `${c.spec.user}@${c.spec.host}`, "destination last: the remote command follows");
+      for (const w of [...c.lacks, "StrictHostKeyChecking=no", "UserKnownHostsFile=/dev/null"]) assert.ok(!args.includes(w), `${w} not in ${args.join(" ")}`);
+      assert.deepEqual(args.slice(-2), ["--", `${c.spec.user}@${c.spec.host}`], "-- and the destination last: the remote command follows");
     });
   }
 });
@@ -81,12 +86,15 @@ describe("guestLookupScript (on the host: fake virsh, real TCP probes)", async (
   const live2 = await listen("127.0.0.3", port);
   after(() => { live.close(); live2.close(); });
   // 127.0.0.1 and 127.0.0.3 answer on the port, 127.0.0.5 and 127.0.0.6 refuse it. virsh lists leases oldest first.
+  // `refuse`: addresses that answer TCP but whose SSH host key is not the guest's pinned one (a stale lease).
   const cases = [
     { name: "ARP before leases", arp: "127.0.0.3", lease: "127.0.0.1", want: "127.0.0.3" },
     { name: "leases newest first", arp: "", lease: "127.0.0.3\n127.0.0.1", want: "127.0.0.1" },
     { name: "addresses that do not answer are skipped", arp: "127.0.0.5", lease: "127.0.0.1\n127.0.0.6", want: "127.0.0.1" },
+    { name: "an address that answers with another host key is skipped", arp: "127.0.0.3", lease: "127.0.0.1", refuse: "127.0.0.3", want: "127.0.0.1" },
     { name: "nothing answers: exit 1, candidates named", arp: "127.0.0.5", lease: "127.0.0.6", want: undefined },
   ];
+  const spec: TargetSpec & { kind: "guest" } = { kind: "guest", domain: "virtperf-t-kvm", user: "root", identityFile: "/g/id", knownHostsFile: "/g/known_hosts" };
   for (const c of cases) {
     it(c.name, async () => {
       const line = (a: string) => ` vnet0      52:54:00:aa:bb:cc    ipv4         ${a}/24`;
@@ -95,10 +103,16 @@ describe("guestLookupScript (on the host: fake virsh, real TCP probes)", async (
         lease: c.lease.split("\n").map(line).join("\n"),
       });
       try {
-        const r = spawnSync("bash", ["-s"], { input: guestLookupScript("virtperf-t-kvm", "qemu:///system", port), encoding: "utf8", env: { ...process.env, PATH: `${fakes.dir}:${process.env.PATH}` } });
+        const undo = fakes.activate();
+        const r = spawnSync("bash", ["-s"], { input: guestLookupScript(spec, port), encoding: "utf8", env: { ...process.env, FAKE_SSH_REFUSE: c.refuse ?? "" } });
+        undo();
         if (c.want) {
           assert.equal(r.status, 0, r.stderr);
           assert.equal(r.stdout, `${c.want}\n`);
+          // The probe is ssh with the guest's key and pinned host key, to the winner (and any refused before it).
+          const calls = await fakes.sshCalls();
+          assert.deepEqual(calls.at(-1), [...sshArgs({ ...guestConnection(spec, c.want), port }), "true"]);
+          if (c.refuse) assert.match(r.stderr, new RegExp(`${c.refuse.replace(/\./g, "\\.")} answers on \\d+ but not with the pinned host key`));
         } else {
           assert.equal(r.status, 1);
           assert.equal(r.stdout, "");
@@ -118,11 +132,13 @@ describe("guestHopScript", () => {
       const fakes = await fakeBin();
       const undo = fakes.activate();
       try {
-        const hop = guestHopScript({ user: "root", identityFile: "/scratch/ssh/id_ed25519" }, "192.168.122.9", script, 42);
+        const guest = { kind: "guest" as const, domain: "virtperf-t-kvm", user: "root", identityFile: "/scratch/guests/t-kvm.ssh/id_ed25519", knownHostsFile: "/scratch/guests/t-kvm.ssh/known_hosts" };
+        const hop = guestHopScript(guest, "192.168.122.9", script, 42);
         const direct = execFileSync("bash", ["-s"], { input: script, encoding: "utf8" });
         assert.equal(execFileSync("bash", ["-s"], { input: hop, encoding: "utf8" }), direct);
         const [call] = await fakes.sshCalls();
-        assert.deepEqual(call, [...sshArgs({ host: "192.168.122.9", user: "root", identityFile: "/scratch/ssh/id_ed25519" }), shJoin(trialShell(42))]);
+        assert.deepEqual(call, [...sshArgs(guestConnection(guest, "192.168.122.9")), shJoin(trialShell(42))]);
+        assert.ok(call!.includes("HostKeyAlias=virtperf-t-kvm") && call!.includes("UserKnownHostsFile=/scratch/guests/t-kvm.ssh/known_hosts") && call!.includes("StrictHostKeyChecking=yes"));
       } finally {
         undo();
         await fakes.remove();
@@ -147,6 +163,24 @@ describe("connect: ssh with wrap, guest via the host (fake ssh runs the remote s
     }
   });
 
+  it("docker via: docker exec runs on the host over its pinned ssh, the script reaches the container intact", async () => {
+    const fakes = await fakeBin();
+    // A fake docker on the "host": runs `docker exec -i <c> <cmd...>` as <cmd...> here.
+    await writeFile(join(fakes.dir, "docker"), '#!/bin/bash\n[ "$1 $2" = "exec -i" ] || exit 9\nshift 3\nexec "$@"\n');
+    await chmod(join(fakes.dir, "docker"), 0o755);
+    const undo = fakes.activate();
+    try {
+      const via = { kind: "ssh" as const, host: "bench", user: "u", port: 2222, identityFile: "/k", knownHostsFile: "/k.known_hosts" };
+      const r = await connect({ kind: "docker", container: "virtperf-t-docker", via }).exec("echo \"in $((6*7))\" 'q'", { timeoutS: 30 });
+      assert.equal(r.stdout, "in 42 q\n", r.stderr);
+      const calls = await fakes.sshCalls();
+      assert.deepEqual(calls, [[...sshArgs(via), shJoin(trialShell(40))]]);
+    } finally {
+      undo();
+      await fakes.remove();
+    }
+  });
+
   it("guest via: the address is looked up on the host, scripts hop from there; a guest timeout is reported", async (t) => {
     // The lookup probes port 22: a listener on 127.0.0.2:22 plays the live guest (needs root; skipped otherwise).
     let guest: Server;
@@ -160,15 +194,17 @@ describe("connect: ssh with wrap, guest via the host (fake ssh runs the remote s
     const undo = fakes.activate();
     try {
       const via = { kind: "ssh" as const, host: "bench", user: "u", port: 2222, identityFile: "/k", knownHostsFile: "/k.known_hosts" };
-      const target = connect({ kind: "guest", domain: "virtperf-t-kvm", user: "root", identityFile: "/scratch/ssh/id_ed25519", via });
+      const spec = { kind: "guest" as const, domain: "virtperf-t-kvm", user: "root", identityFile: "/g/id", knownHostsFile: "/g/known_hosts", via };
+      const target = connect(spec);
       assert.equal(await target.serverHost(), "127.0.0.2");
       const r = await target.exec("echo in-guest", { timeoutS: 30 });
       assert.equal(r.stdout, "in-guest\n");
       const calls = await fakes.sshCalls();
-      assert.equal(calls.length, 3, "lookup on the host, then host hop and guest ssh");
-      assert.deepEqual(calls[0], [...sshArgs(via), shJoin(trialShell(60))]);
-      assert.deepEqual(calls[1], [...sshArgs(via), shJoin(trialShell(40))]);
-      assert.deepEqual(calls[2], [...sshArgs({ host: "127.0.0.2", user: "root", identityFile: "/scratch/ssh/id_ed25519" }), shJoin(trialShell(30))]);
+      assert.equal(calls.length, 4, "lookup on the host (with its pinned-key probe of the guest), then host hop and guest ssh");
+      assert.deepEqual(calls[0], [...sshArgs(via), shJoin(trialShell(90))]);
+      assert.deepEqual(calls[1], [...sshArgs(guestConnection(spec, "127.0.0.2")), "true"]);
+      assert.deepEqual(calls[2], [...sshArgs(via), shJoin(trialShell(40))]);
+      assert.deepEqual(calls[3], [...sshArgs(guestConnection(spec, "127.0.0.2")), shJoin(trialShell(30))]);
       const slow = await target.exec("sleep 20", { timeoutS: 1 });
       assert.equal(slow.timedOut, true);
       assert.equal(slow.exitCode, 124);

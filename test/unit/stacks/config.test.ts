@@ -6,6 +6,7 @@ import { PRESETS, PRESET_NAMES } from "../../../stacks/environments.ts";
 import { WORKLOAD_IDS } from "../../../workloads/contract.ts";
 
 const twoCpus = { cpus: [0, 1], memoryMiB: 24105 };
+const PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQSECRETBODY\n-----END OPENSSH PRIVATE KEY-----\n";
 
 describe("parseExperiment: defaults", () => {
   it("fills every key from the host and the documented defaults", () => {
@@ -54,7 +55,52 @@ const bad: { name: string; raw: Record<string, unknown>; path: string; mentions:
   { name: "custom without preset", raw: { environments: [{ name: "x" }] }, path: "virtperf:environments[0].preset", mentions: ["native"] },
   { name: "duplicate name", raw: { environments: ["docker", { name: "docker", preset: "docker-host" }] }, path: "virtperf:environments[1].name", mentions: ["duplicate"] },
   { name: "ssh host without key", raw: { host: { host: "h", user: "u", hostPublicKey: "ssh-ed25519 AAA" } }, path: "virtperf:host.privateKey", mentions: ["privateKeyFile"] },
+  { name: "ssh host with both key options", raw: { host: { host: "h", user: "u", hostPublicKey: "ssh-ed25519 AAA", privateKey: PRIVATE_KEY, privateKeyFile: "/home/u/.ssh/id_ed25519" } },
+    path: "virtperf:host.privateKey", mentions: ["not both", "[secret]"] },
+  { name: "ssh user starting with '-'", raw: { host: { host: "h", user: "-oProxyCommand=x", hostPublicKey: "ssh-ed25519 AAA", privateKeyFile: "/k" } }, path: "virtperf:host.user", mentions: ["not starting with '-'"] },
+  { name: "relative key file", raw: { host: { host: "h", user: "u", hostPublicKey: "ssh-ed25519 AAA", privateKeyFile: "~/.ssh/id" } }, path: "virtperf:host.privateKeyFile", mentions: ["absolute path"] },
+  { name: "client without a pinned host key", raw: { client: { host: "c", user: "u" } }, path: "virtperf:client.hostPublicKey", mentions: ["knownHostsFile or hostPublicKey"] },
+  { name: "client with both pins", raw: { client: { host: "c", user: "u", knownHostsFile: "/kh", hostPublicKey: "ssh-ed25519 AAA" } }, path: "virtperf:client.hostPublicKey", mentions: ["not both"] },
+  { name: "docker base image not a reference", raw: { dockerBaseImage: "debian:bookworm; rm -rf /" }, path: "virtperf:dockerBaseImage", mentions: ["Docker image reference"] },
+  { name: "scratchDir with a newline, shown escaped on one line", raw: { scratchDir: "/var/lib/x\nEOF" }, path: "virtperf:scratchDir", mentions: ['"/var/lib/x\\nEOF"', "control character"] },
 ];
+
+describe("parseExperiment: SSH host key material", () => {
+  it("a privateKey secret goes to <keysDir>/<stack>-host, the pin to <keysDir>/<stack>-host.known_hosts (outside the project)", () => {
+    const x = parseExperiment({ host: { host: "10.0.0.5", user: "bench", privateKey: PRIVATE_KEY, hostPublicKey: "ssh-ed25519 AAA" } }, "lab", twoCpus, { keysDir: "/home/u/.cache/virtperf/keys" });
+    assert.deepEqual(x.host.address, { kind: "ssh", host: "10.0.0.5", user: "bench", port: 22, privateKeyFile: "/home/u/.cache/virtperf/keys/lab-host",
+      keyFromSecret: true, hostPublicKey: "ssh-ed25519 AAA", knownHostsFile: "/home/u/.cache/virtperf/keys/lab-host.known_hosts" });
+    assert.ok(!JSON.stringify(x).includes("SECRETBODY"), "the key's text is not in the Experiment");
+  });
+  it("the user's own key file is used as it is, never written", () => {
+    const x = parseExperiment({ host: { host: "h", user: "u", privateKeyFile: "/home/u/.ssh/id_ed25519", hostPublicKey: "ssh-ed25519 AAA" } }, "lab", twoCpus, { keysDir: "/kd" });
+    assert.equal(x.host.address.kind === "ssh" && x.host.address.privateKeyFile, "/home/u/.ssh/id_ed25519");
+    assert.equal(x.host.address.kind === "ssh" && x.host.address.keyFromSecret, false);
+  });
+  it("the default keys directory is per user, outside the project", () => {
+    const x = parseExperiment({ host: { host: "h", user: "u", privateKey: PRIVATE_KEY, hostPublicKey: "ssh-ed25519 AAA" } }, "lab", twoCpus);
+    assert.ok(x.host.address.kind === "ssh" && !x.host.address.privateKeyFile.startsWith(process.cwd()), x.host.address.kind === "ssh" ? x.host.address.privateKeyFile : "");
+  });
+  it("any mistake in the host block never prints the private key", () => {
+    for (const host of [
+      { host: "h", user: "-u", privateKey: PRIVATE_KEY, hostPublicKey: "ssh-ed25519 AAA" },
+      { host: "h", user: "u", privateKey: PRIVATE_KEY, hostPublicKey: "not a key" },
+      { host: "h", user: "u", privateKey: "SECRETBODY not a PEM block", hostPublicKey: "ssh-ed25519 AAA" },
+      { host: "h", user: "u", privateKey: PRIVATE_KEY, hostPublicKey: "ssh-ed25519 AAA", extra: 1 },
+    ]) {
+      assert.throws(() => parseExperiment({ host }, "lab", twoCpus), (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.ok(!e.message.includes("SECRETBODY") && !e.message.includes("PRIVATE KEY-----\n"), e.message);
+        assert.match(e.message, /"privateKey":"\[secret\]"/);
+        return true;
+      });
+    }
+  });
+  it("a client machine: its hostPublicKey is pinned in <keysDir>/<stack>-client.known_hosts", () => {
+    const x = parseExperiment({ client: { host: "c.example", user: "u", hostPublicKey: "ssh-ed25519 AAA" } }, "lab", twoCpus, { keysDir: "/kd" });
+    assert.deepEqual(x.client, { kind: "ssh", target: { kind: "ssh", host: "c.example", user: "u", knownHostsFile: "/kd/lab-client.known_hosts" }, hostPublicKey: "ssh-ed25519 AAA" });
+  });
+});
 
 describe("parseExperiment: refusals", () => {
   for (const c of bad) {

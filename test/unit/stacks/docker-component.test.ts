@@ -13,6 +13,7 @@ import { planDocker, planDockerImage } from "../../../stacks/docker-spec.ts";
 import { planNative } from "../../../stacks/native-spec.ts";
 import { DockerEnvironment, DockerImage, dockerContainerArgs, dockerProviderArgs, dockerVolumeArgs } from "../../../stacks/docker.ts";
 import { NativeHost } from "../../../stacks/native.ts";
+import { sshOptions } from "../../../lib/ssh.ts";
 
 const x: Experiment = {
   stack: "mk",
@@ -115,18 +116,21 @@ describe("NativeHost under mocks", () => {
 });
 
 describe("dockerProviderArgs", () => {
-  it("local socket, or ssh:// with the key for a remote host", () => {
+  it("local socket, or ssh:// with the stack's key and the host's pinned key for a remote host", () => {
     assert.deepEqual(dockerProviderArgs({ kind: "local" }), { host: "unix:///var/run/docker.sock" });
-    const remote = dockerProviderArgs({ kind: "ssh", host: "srv", user: "b", port: 22, privateKeyFile: "/k", hostPublicKey: "ssh-ed25519 A" }, "/kh");
+    const remote = dockerProviderArgs({ kind: "ssh", host: "srv", user: "b", port: 22, privateKeyFile: "/k", keyFromSecret: false, hostPublicKey: "ssh-ed25519 A", knownHostsFile: "/kh" });
     assert.equal(remote.host, "ssh://b@srv:22");
-    assert.deepEqual(remote.sshOpts, ["-i", "/k", "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "UserKnownHostsFile=/kh", "-o", "StrictHostKeyChecking=yes"]);
+    assert.deepEqual(remote.sshOpts, sshOptions({ identityFile: "/k", knownHostsFile: "/kh" }));
+    const opts = remote.sshOpts as string[];
+    for (const o of ["UserKnownHostsFile=/kh", "GlobalKnownHostsFile=none", "StrictHostKeyChecking=yes", "IdentitiesOnly=yes", "BatchMode=yes"]) assert.ok(opts.includes(o), o);
+    assert.deepEqual(opts.slice(opts.indexOf("-i"), opts.indexOf("-i") + 2), ["-i", "/k"]);
   });
 });
 
 describe("DockerEnvironment on an SSH host", () => {
   it("creates its own provider for the daemon over ssh://", async () => {
     await pulumi.runtime.setMocks(mocks, "virtperf", "mk", false);
-    const address = { kind: "ssh", host: "srv", user: "b", port: 2200, privateKeyFile: "/k", hostPublicKey: "ssh-ed25519 A" } as const;
+    const address = { kind: "ssh", host: "srv", user: "b", port: 2200, privateKeyFile: "/k", keyFromSecret: false, hostPublicKey: "ssh-ed25519 A", knownHostsFile: "/kh" } as const;
     const xs: Experiment = { ...x, stack: "rm", host: { ...x.host, address } };
     const plan = planDocker(xs, env("docker"), 0, "virtperf/tools:abc");
     const e = new DockerEnvironment("rm-docker", { plan, address, privateKey: "KEY" });
@@ -134,6 +138,9 @@ describe("DockerEnvironment on an SSH host", () => {
     const provider = byName("rm-docker-provider");
     assert.equal(provider.type, "pulumi:providers:docker");
     assert.equal(provider.inputs.host, "ssh://b@srv:2200");
-    assert.deepEqual(JSON.parse(await promiseOf(e.target)), { kind: "docker", container: "virtperf-rm-docker", dockerHost: "ssh://b@srv:2200" });
+    // Provider config reaches the engine as JSON text.
+    assert.deepEqual(JSON.parse(provider.inputs.sshOpts as string), sshOptions({ identityFile: "/k", knownHostsFile: "/kh" }));
+    assert.deepEqual(JSON.parse(await promiseOf(e.target)), { kind: "docker", container: "virtperf-rm-docker",
+      via: { kind: "ssh", host: "srv", user: "b", port: 2200, identityFile: "/k", knownHostsFile: "/kh" } });
   });
 });

@@ -61,19 +61,20 @@ describe("planDocker: the four Docker presets", () => {
   }
 
   it("publishes on 0.0.0.0 when the client runs on a second machine", () => {
-    const x2 = experiment({ client: { kind: "ssh", target: { kind: "ssh", host: "10.0.0.9", user: "u" } } });
+    const x2 = experiment({ client: { kind: "ssh", target: { kind: "ssh", host: "10.0.0.9", user: "u", knownHostsFile: "/kh" } } });
     const c = planDocker(x2, env("docker"), 0, tag).container;
     assert.ok(c.ports.length > 0);
     assert.ok(c.ports.every((p) => p.hostIp === "0.0.0.0"));
   });
 
-  it("a remote host's daemon is reached over ssh://", () => {
+  it("a remote host's daemon is used where it runs: docker exec via the host's pinned ssh", () => {
     const x2 = experiment({
-      host: { ...x.host, address: { kind: "ssh", host: "srv", user: "bench", port: 2222, privateKeyFile: "/k", hostPublicKey: "ssh-ed25519 AAA" } },
+      host: { ...x.host, address: { kind: "ssh", host: "srv", user: "bench", port: 2222, privateKeyFile: "/k", keyFromSecret: false, hostPublicKey: "ssh-ed25519 AAA", knownHostsFile: "/kh" } },
     });
     const p = planDocker(x2, env("docker-host"), 0, tag);
-    assert.equal(p.container.dockerHost, "ssh://bench@srv:2222");
-    assert.deepEqual(p.target, { kind: "docker", container: "virtperf-t1-docker-host", dockerHost: "ssh://bench@srv:2222" });
+    assert.deepEqual(p.target, { kind: "docker", container: "virtperf-t1-docker-host",
+      via: { kind: "ssh", host: "srv", user: "bench", port: 2222, identityFile: "/k", knownHostsFile: "/kh" } });
+    assert.doesNotMatch(p.facts, /DOCKER_HOST/);
   });
 
   it("refuses a non-Docker environment", () => {

@@ -11,7 +11,7 @@ import { KVM_NOT_USABLE } from "../../helpers/kvm-proofs.ts";
 const x = parseExperiment({ environments: ["kvm", "kvm-tuned"], workloads: ["xz"], scratchDir: "/scratch", memoryMiB: 1024 },
   "citest", { cpus: [0, 1], memoryMiB: 24105 });
 
-const ssh: HostAddress = { kind: "ssh", host: "10.0.0.5", user: "bench", port: 2222, privateKeyFile: "/nonexistent", hostPublicKey: "ssh-ed25519 AAAA" };
+const ssh: HostAddress = { kind: "ssh", host: "10.0.0.5", user: "bench", port: 2222, privateKeyFile: "/nonexistent", keyFromSecret: false, hostPublicKey: "ssh-ed25519 AAAA", knownHostsFile: "/nonexistent.known_hosts" };
 const cases = [
   { env: "kvm", address: { kind: "local" } as HostAddress, type: "command:local:Command" },
   { env: "kvm-tuned", address: ssh, type: "command:remote:Command" },

@@ -28,12 +28,13 @@ describe("planKvm", () => {
       const img = guestImage(x);
       assert.equal(plan.acceleration, "tcg");
       assert.deepEqual(plan.commands.map((c) => c.role), [...p.roles]);
-      assert.deepEqual(plan.target, { kind: "guest", domain: `virtperf-citest-${p.env}`, user: "root", identityFile: "/scratch/ssh/id_ed25519" });
+      const keys = `/scratch/guests/citest-${p.env}.ssh`;
+      assert.deepEqual(plan.target, { kind: "guest", domain: `virtperf-citest-${p.env}`, user: "root", identityFile: `${keys}/id_ed25519`, knownHostsFile: `${keys}/known_hosts` });
       assert.deepEqual(plan.ports, [0, 1, 2, 3].map((i) => 21000 + 10 * p.index + i));
       assert.deepEqual(plan.shape, { cpus: 2, memoryMiB: 1024 });
       const disk = plan.commands[0]!;
       assert.ok(disk.create.includes(p.make) && disk.create.includes(img.base) && disk.create.includes(p.disk));
-      assert.equal(disk.delete, `rm -f ${p.disk}\n`);
+      assert.equal(disk.delete, `rm -rf ${p.disk} ${p.disk.replace(/\.\w+$/, ".seed.img")} ${keys}\n`);
       const domain = plan.commands.at(-1)!;
       const xml = renderDomainXml(domainSpecFor(x, envOf(p.env), "tcg", tcg, img));
       assert.ok(domain.create.includes(xml), "the domain script carries the rendered XML verbatim");

@@ -55,7 +55,7 @@ describe("planNative", () => {
 
   it("ssh host: an ssh target with the key file, the pinned host key and the same wrapper as locally", () => {
     const x = experiment({
-      host: { ...experiment().host, address: { kind: "ssh", host: "srv", user: "bench", port: 2222, privateKeyFile: "/k", hostPublicKey: "ssh-ed25519 AAA" } },
+      host: { ...experiment().host, address: { kind: "ssh", host: "srv", user: "bench", port: 2222, privateKeyFile: "/k", keyFromSecret: false, hostPublicKey: "ssh-ed25519 AAA", knownHostsFile: "/k.known_hosts" } },
     });
     const t = planNative(experiment(), native, []).target;
     const wrap = t.kind === "local" ? t.wrap : undefined;

@@ -82,6 +82,17 @@ describe("plan", () => {
     assert.equal(plan(x, probe).runId, p.runId);
   });
 
+  it("a client machine's hostPublicKey is pinned by a first local step; trials reach it with that known_hosts file", () => {
+    const xc = parseExperiment({ environments: ["native"], workloads: ["rr"], profile: "smoke", repetitions: 1, memoryMiB: 1024,
+      client: { host: "client.example", user: "c", hostPublicKey: "ssh-ed25519 AAAAC3Nza client" } }, "dev", host, { keysDir: "/kd" });
+    const pc = plan(xc, probe);
+    const first = pc.host.commands[0]!;
+    assert.deepEqual([first.role, first.on, first.delete], ["client-known-hosts", "local", "rm -f /kd/dev-client.known_hosts"]);
+    assert.match(first.create, /printf '%s\\n' 'client\.example ssh-ed25519 AAAAC3Nza client' > \/kd\/dev-client\.known_hosts\.tmp/);
+    const client = JSON.parse(flag(runnerWords(pc.trials.at(-1)!.command), "--client")!);
+    assert.deepEqual(client, { kind: "ssh", host: "client.example", user: "c", knownHostsFile: "/kd/dev-client.known_hosts" });
+  });
+
   it("records facts of the host and every non-native environment", () => {
     assert.deepEqual(p.facts.map((f) => f.role), ["facts-host", "facts-docker", "facts-docker-host-volume", "facts-kvm"]);
     for (const f of p.facts) execFileSync("bash", ["-n", "-c", f.create]);
