@@ -109,7 +109,8 @@ export function ratioShort(r: Row): string {
 export function verdictWord(r: Row): string {
   if (r.verdict === "baseline") return "baseline";
   if (r.warnings.includes("tcg-guest")) return "TCG guest: no verdict, not compared with the study";
-  if (r.verdict === null) return r.role === "headline" && r.ratio !== null ? "too few trials" : "no verdict";
+  if (r.verdict === null && r.ratio !== null && r.ratioLow === null && r.minP !== null) return `too few trials for a verdict (smallest attainable p = ${Number(r.minP.toPrecision(2))})`;
+  if (r.verdict === null) return r.role === "headline" ? "no verdict" : "supporting data, no verdict";
   if (r.equivalent) return `equivalent (±${pct(r.margin)})`;
   return r.verdict === "indistinguishable" ? "inconclusive" : r.verdict;
 }

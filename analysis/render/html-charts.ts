@@ -124,7 +124,7 @@ export function curveCharts(model: ReportModel, curve: Curve, environments: read
   out.push(xyChart({
     title: `${curve.workload} ${curve.series}: performance against native beside the study's`, kind: "ratio-curve", xLabel: curve.xName,
     yLabel: "performance vs native (> 1 better)", logX: true, logY: true, yRule: 1, bands,
-    legendNote: "dashed bands: the study, in the colour of its environment (hover)",
+    legendNote: "dashed band: the study (hover)",
   }, ratios));
   return out.join("");
 }

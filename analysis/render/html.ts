@@ -43,7 +43,7 @@ function sectionHtml(model: ReportModel, section: Section, multiStack: boolean):
     const strips = stripCharts(section, w);
     if (strips) parts.push(`<details class="sub" data-trials="${esc(w)}"><summary>${esc(w)}: every trial, per metric and environment</summary>${strips}</details>`);
   }
-  if (section.measures.length) parts.push(htmlTable(measureTable(section), "cells"));
+  if (section.measures.length) parts.push(htmlTable(measureTable(section), "cells measures"));
   else parts.push(`<p class="warn">No successful trial in this section: every trial failed.</p>`);
   if (section.profile === "smoke" && section.measures.some((m) => m.rows.some((r) => r.reference))) parts.push(`<p class="note">${esc(SMOKE_STUDY_NOTE)}</p>`);
   const failures = failuresText(model, section);
@@ -77,7 +77,7 @@ body{font-family:system-ui,sans-serif;margin:20px auto;max-width:1280px;padding:
 h1{font-size:23px;margin-bottom:4px} h2{font-size:18px;margin:0;display:inline} section.glance h2{display:block;margin-top:18px}
 summary{cursor:pointer;padding:6px 0} details.section{border-top:1px solid #ddd;margin-top:14px} details.sub summary{font-size:13px;color:#333}
 table{border-collapse:collapse;font-size:12.5px;margin:10px 0} th,td{border:1px solid #ddd;padding:3px 7px;text-align:left;vertical-align:top}
-th{background:#f3f5f7} table.cells td:nth-child(4){text-align:right} table.glance td{white-space:normal;min-width:120px}
+th{background:#f3f5f7} table.measures td:nth-child(4){text-align:right} table.glance td{white-space:normal;min-width:120px}
 .warn{background:#fff3e6;border-left:4px solid #D55E00;padding:6px 10px} .note{color:#444;font-style:italic} .meta{color:#333;font-size:13px;margin-top:0}
 .legend{font-size:12.5px;color:#333} .same{font-size:12.5px;color:#333} table.aspects td:first-child{font-weight:600;white-space:nowrap} .methods li{font-size:13px}
 nav.toc{font-size:13.5px;background:#f6f8fa;padding:8px 10px;margin:14px 0} nav.toc a{color:#0b4f8a} .family{font-size:13.5px}

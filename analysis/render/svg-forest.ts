@@ -51,7 +51,7 @@ function axisOf(columns: readonly ForestColumn[], own = false): Axis {
   return { lo, hi };
 }
 
-const LABEL_W = 250, TOP = 58, BOTTOM = 66, ROW_SINGLE = 24, ROW_MULTI = 36;
+const LABEL_W = 300, TOP = 58, BOTTOM = 66, ROW_SINGLE = 24, ROW_MULTI = 36;
 
 function markCell(m: ForestMark, x: (v: number) => number, axis: Axis, y: number, rowH: number, left: number, width: number, multi: boolean): string {
   const parts: string[] = [];
@@ -107,8 +107,8 @@ export function forestChart(o: ForestOptions): string {
   o.rowLabels.forEach((_, i) => { if (i % 2 === 1) parts.push(`<rect x="0" y="${f(TOP + i * rowH)}" width="${width}" height="${rowH}" fill="#f6f6f6"/>`); });
   o.rowLabels.forEach((label, i) => {
     const y = TOP + i * rowH;
-    const shown = label.length > 40 ? `${label.slice(0, 20)}…${label.slice(-19)}` : label;
-    parts.push(`<text class="lbl" x="${LABEL_W - 8}" y="${f(y + (multi ? 17 : rowH / 2 + 4))}" text-anchor="end"><title>${esc(label)}</title>${esc(shown)}</text>`);
+    const shown = label.length > 46 ? `${label.slice(0, 22)}…${label.slice(-23)}` : label;
+    parts.push(`<text class="lbl" data-row="${esc(label)}" x="${LABEL_W - 8}" y="${f(y + (multi ? 17 : rowH / 2 + 4))}" text-anchor="end"><title>${esc(label)}</title>${esc(shown)}</text>`);
     if (o.separatorBefore === i) parts.push(`<line class="sep" x1="0" x2="${width}" y1="${f(y)}" y2="${f(y)}"/>`);
   });
   o.columns.forEach((col, ci) => {
@@ -120,11 +120,11 @@ export function forestChart(o: ForestOptions): string {
       parts.push(`<line class="${t === 1 ? "one" : "grid"}" x1="${f(x(t))}" x2="${f(x(t))}" y1="${TOP}" y2="${plotBottom}"/><text class="tick" x="${f(x(t))}" y="${plotBottom + 14}" text-anchor="middle">x${t}</text>`);
     }
     if (col.ownAxis) parts.push(`<text class="tick" x="${f(left + colW / 2)}" y="${plotBottom + 28}" text-anchor="middle">own axis (not comparable)</text>`);
-    col.marks.forEach((m, i) => {
+    const cells = col.marks.map((m, i) => {
       const y = TOP + i * rowH;
-      if (m) parts.push(markCell(m, x, axis, y, rowH, left, colW, multi));
-      else parts.push(`<text class="gap" x="${f(left + colW / 2)}" y="${f(y + (multi ? 17 : rowH / 2 + 4))}" text-anchor="middle">not run</text>`);
+      return m ? markCell(m, x, axis, y, rowH, left, colW, multi) : `<text class="gap" x="${f(left + colW / 2)}" y="${f(y + (multi ? 17 : rowH / 2 + 4))}" text-anchor="middle">not run</text>`;
     });
+    parts.push(`<g class="col" data-column="${esc(col.title)}" data-own-axis="${col.ownAxis ? "true" : "false"}">${cells.join("")}</g>`);
   });
   o.xLabel.split("\n").forEach((line, i, all) => parts.push(`<text class="lbl" x="${LABEL_W}" y="${height - 8 - (all.length - 1 - i) * 14}">${esc(line)}</text>`));
   return `<svg class="chart" data-chart="forest"${o.chartId ? ` id="${esc(o.chartId)}"` : ""} viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${esc(o.title)}">${parts.join("")}</svg>`;

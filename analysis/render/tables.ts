@@ -41,7 +41,7 @@ export function metaTable(model: ReportModel): Table {
 
 export function perfText(p: Perf | null): string {
   if (!p) return "no ratio";
-  return p.low === null || p.high === null ? `x${ratioNum(p.value)} (no interval)` : `x${ratioNum(p.value)} [${ratioNum(p.low)}, ${ratioNum(p.high)}]`;
+  return p.low === null || p.high === null ? `x${ratioNum(p.value)}, no interval:` : `x${ratioNum(p.value)} [${ratioNum(p.low)}, ${ratioNum(p.high)}]`;
 }
 
 function studyText(c: OverviewCell): string {
