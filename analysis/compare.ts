@@ -1,18 +1,21 @@
 /**
  * Trial records -> one comparison model: a row per (stack, profile, workload, case, metric, environment)
- * with its statistics, its ratio to native and a verdict. Every renderer reads this model; none computes.
+ * with its statistics, its ratio to native and a statement. Every renderer reads this model; none computes.
  *
  * Rules: failed and warm-up trials never enter statistics (failed ones are counted and flagged); an
  * environment of the stack with no successful trial of a measure still gets a row, marked as a gap;
- * one metric (workload, case, metric) must carry one unit and one direction in every record.
+ * one metric (workload, case, metric) must carry one unit and one direction in every record (a record
+ * that disagrees with the first one seen is left out of that metric, and the conflict is listed).
+ * The inference (ratio, interval, p, verdict, equivalence) is infer.ts; the environment order takes
+ * kinds from the records, so nothing here depends on the stacks' presets.
  */
-import { RecordError } from "../workloads/record.ts";
 import { WORKLOAD_IDS } from "../workloads/contract.ts";
-import { PRESET_NAMES } from "../stacks/environments.ts";
 import type { LocatedRecord } from "./load.ts";
-import { mannWhitneyU, ratioOfMedians, sorted, summarize, CONFIDENCE } from "./stats.ts";
-import { HIGH_CV, MIN_TRIALS, type WarningCode } from "./warnings.ts";
-import { referenceFor, type ReferenceCell } from "./reference.ts";
+import { compareShift, sorted, summarize, type ShiftComparison } from "./stats.ts";
+import { HIGH_CV, type WarningCode } from "./warnings.ts";
+import { groupOf, type Group } from "./groups.ts";
+import { infer, type Family, type InferOptions } from "./infer.ts";
+import type { ReferenceCell } from "./reference.ts";
 
 export type Verdict = "faster" | "slower" | "indistinguishable" | "baseline";
 export type Better = "higher" | "lower";
@@ -22,6 +25,7 @@ export interface Row {
   readonly stack: string;
   readonly profile: string;
   readonly workload: string;
+  readonly group: Group;
   readonly case: string;
   readonly params: Params;
   readonly metric: string;
@@ -34,23 +38,44 @@ export interface Row {
   readonly n: number;
   /** Failed trials of this (stack, workload, environment), left out of the statistics. */
   readonly failed: number;
+  /** The cell's values (successful, measured trials) and each one's position in the schedule. */
+  readonly values: readonly number[];
+  readonly orders: readonly number[];
   readonly median: number | null;
   readonly ciLow: number | null;
   readonly ciHigh: number | null;
-  /** Real coverage of [ciLow, ciHigh] (0.95, or less when n < 6). */
+  /** Real coverage of [ciLow, ciHigh] (0.95 or more, or less when n < 6). */
   readonly ciLevel: number | null;
   readonly min: number | null;
   readonly max: number | null;
   readonly cv: number | null;
-  /** This environment's median over native's. */
+  /** "headline": on page one, in the verdict family; "supporting": interval and p only. */
+  readonly role: "headline" | "supporting";
+  /** The headline's label and position on page one, for headline rows. */
+  readonly headline: { readonly label: string; readonly position: number } | null;
+  /** Hodges-Lehmann ratio: this environment's values over native's (exp of the median log difference). */
   readonly ratio: number | null;
   readonly ratioLow: number | null;
   readonly ratioHigh: number | null;
-  /** Two-sided Mann-Whitney U p-value against native. */
+  /** Real coverage of [ratioLow, ratioHigh]. */
+  readonly ratioLevel: number | null;
+  /** Two-sided p of the rank test against native (of "within one resolution step" for quantised cells). */
   readonly p: number | null;
+  /** Benjamini-Hochberg adjusted p over the report's headline cells; null for other rows. */
+  readonly q: number | null;
+  /** The level the interval and verdict use: alpha R/m for headline cells, alpha for supporting ones. */
+  readonly alpha: number | null;
   readonly pMethod: "exact" | "normal" | null;
-  /** null when no verdict can be given (a gap, no baseline, too few trials); the warnings say why. */
+  /** Smallest p these sample sizes can give. */
+  readonly minP: number | null;
+  /** Relative resolution of a quantised cell (0.016 = 1.6 % steps); 0 when continuous. */
+  readonly resolution: number | null;
+  /** null when no verdict is given (supporting data, a gap, no baseline, too few trials); warnings say why. */
   readonly verdict: Verdict | null;
+  /** The interval lies inside [1/(1+margin), 1+margin]; null without a verdict. */
+  readonly equivalent: boolean | null;
+  /** Equivalence margin of the metric's group (0.02 = +-2 %). */
+  readonly margin: number;
   readonly warnings: readonly WarningCode[];
   readonly reference: ReferenceCell | null;
   /** Position of the case in the workload's own order (first appearance in the records). */
@@ -72,58 +97,48 @@ export interface StackRun {
 export interface Comparison {
   readonly stacks: readonly StackRun[];
   readonly rows: readonly Row[];
-  readonly confidence: number;
+  readonly family: Family;
+  /** Records left out of a metric (unit or direction conflicts), one line each. */
+  readonly problems: readonly string[];
 }
 
 const SEP = "\u0000";
+const KIND_RANK: Record<string, number> = { native: 0, docker: 1, kvm: 2 };
 
-/** native first, then the presets in DESIGN order, then other names alphabetically. */
-export function environmentOrder(a: string, b: string): number {
-  const rank = (e: string) => (e === "native" ? -1 : PRESET_NAMES.indexOf(e as never) >= 0 ? PRESET_NAMES.indexOf(e as never) : 100);
-  return rank(a) - rank(b) || a.localeCompare(b);
+/** Orders environments: native first, then by kind (docker, kvm, others), then by name. */
+export function environmentOrderOf(kinds: ReadonlyMap<string, string>): (a: string, b: string) => number {
+  const rank = (e: string) => (e === "native" ? -1 : KIND_RANK[kinds.get(e) ?? ""] ?? 9);
+  return (a, b) => rank(a) - rank(b) || a.localeCompare(b);
 }
 
 export function workloadOrder(a: string, b: string): number {
-  return WORKLOAD_IDS.indexOf(a as never) - WORKLOAD_IDS.indexOf(b as never);
+  const rank = (w: string) => { const i = WORKLOAD_IDS.indexOf(w as never); return i < 0 ? 99 : i; };
+  return rank(a) - rank(b) || a.localeCompare(b);
 }
 
 interface Measure {
-  /** Order of first appearance: the workload's own case order. */
   seq: number;
-  /** file:line of the first record with this measure. */
   at: string;
   stack: string; profile: string; workload: string; case: string; params: Params; metric: string; unit: string; better: Better;
-  values: Map<string, number[]>;
-  accel: Map<string, Set<string>>;
+  values: Map<string, { v: number[]; order: number[]; accel: Set<string> }>;
 }
 
 interface StackAcc {
   stack: string; profile: string; runs: Set<string>; hosts: Set<string>;
   envKind: Map<string, string>; ok: number; failed: number; warmup: number;
-  /** failed trials per workload + environment */
   failedBy: Map<string, number>;
 }
 
-function unitConflict(at: string, metric: string, workload: string, kase: string, unit: string, better: Better, first: { unit: string; better: Better; at: string }): RecordError {
+function conflict(at: string, metric: string, workload: string, kase: string, unit: string, better: Better, first: { unit: string; better: Better; at: string }): string {
   const what = first.unit !== unit ? `unit "${unit}"` : `direction "${better}"`;
   const had = first.unit !== unit ? `"${first.unit}"` : `"${first.better}"`;
-  return new RecordError(`${at}: metric "${metric}" of ${workload}/${kase} has ${what} but ${had} at ${first.at}; one metric must have one unit and direction in every record`);
+  return `${at}: metric "${metric}" of ${workload}/${kase} has ${what} but ${had} at ${first.at}; left out (one metric must have one unit and direction in every record)`;
 }
 
-/** One unit and direction per (workload, case, metric) across stacks too (within a measure it is checked per value). */
-function checkUnitsAcrossStacks(measures: Map<string, Measure>): void {
-  const first = new Map<string, Measure>();
-  for (const ms of measures.values()) {
-    const k = ms.workload + SEP + ms.case + SEP + ms.metric;
-    const f = first.get(k);
-    if (!f) first.set(k, ms);
-    else if (f.unit !== ms.unit || f.better !== ms.better) throw unitConflict(ms.at, ms.metric, ms.workload, ms.case, ms.unit, ms.better, f);
-  }
-}
-
-function accumulate(records: readonly LocatedRecord[]): { measures: Map<string, Measure>; stacks: Map<string, StackAcc> } {
+function accumulate(records: readonly LocatedRecord[], problems: string[]): { measures: Map<string, Measure>; stacks: Map<string, StackAcc> } {
   const measures = new Map<string, Measure>();
   const stacks = new Map<string, StackAcc>();
+  const firstUnit = new Map<string, { unit: string; better: Better; at: string }>();
   for (const located of records) {
     const r = located.record;
     const sk = r.stack + SEP + r.profile;
@@ -140,22 +155,24 @@ function accumulate(records: readonly LocatedRecord[]): { measures: Map<string, 
       continue;
     }
     st.ok++;
-    const wk = sk + SEP + r.workload;
     for (const c of r.cases) {
-      const ck = wk + SEP + c.case;
       for (const m of c.metrics) {
-        const key = ck + SEP + m.name;
+        const at = `${located.file}:${located.line}`;
+        const uk = r.workload + SEP + c.case + SEP + m.name;
+        const first = firstUnit.get(uk);
+        if (!first) firstUnit.set(uk, { unit: m.unit, better: m.better, at });
+        else if (first.unit !== m.unit || first.better !== m.better) { problems.push(conflict(at, m.name, r.workload, c.case, m.unit, m.better, first)); continue; }
+        const key = sk + SEP + uk;
         let ms = measures.get(key);
-        if (!ms) measures.set(key, (ms = { seq: measures.size, at: `${located.file}:${located.line}`, stack: r.stack, profile: r.profile, workload: r.workload, case: c.case, params: c.params, metric: m.name, unit: m.unit, better: m.better, values: new Map(), accel: new Map() }));
-        else if (ms.unit !== m.unit || ms.better !== m.better) throw unitConflict(`${located.file}:${located.line}`, m.name, r.workload, c.case, m.unit, m.better, ms);
-        let vs = ms.values.get(r.environment);
-        if (!vs) { ms.values.set(r.environment, (vs = [])); ms.accel.set(r.environment, new Set()); }
-        vs.push(m.value);
-        ms.accel.get(r.environment)!.add(r.acceleration);
+        if (!ms) measures.set(key, (ms = { seq: measures.size, at, stack: r.stack, profile: r.profile, workload: r.workload, case: c.case, params: c.params, metric: m.name, unit: m.unit, better: m.better, values: new Map() }));
+        let cell = ms.values.get(r.environment);
+        if (!cell) ms.values.set(r.environment, (cell = { v: [], order: [], accel: new Set() }));
+        cell.v.push(m.value);
+        cell.order.push(r.order);
+        cell.accel.add(r.acceleration);
       }
     }
   }
-  checkUnitsAcrossStacks(measures);
   return { measures, stacks };
 }
 
@@ -165,83 +182,75 @@ function baselineOf(st: StackAcc): string | null {
   return [...st.envKind].filter(([, k]) => k === "native").map(([e]) => e).sort()[0] ?? null;
 }
 
-function verdictOf(low: number, high: number, better: Better): Verdict {
-  if (low <= 1 && 1 <= high) return "indistinguishable";
-  const above = low > 1;
-  return above === (better === "higher") ? "faster" : "slower";
+/** A row before inference, with the comparison the inference needs. */
+export interface Draft {
+  row: Row;
+  shift: ShiftComparison | null;
+  measure: number;
 }
 
-function buildRow(ms: Measure, env: string, st: StackAcc, baseline: string | null, nativeAsc: Float64Array | null): Row {
-  const values = ms.values.get(env) ?? [];
+const EMPTY = {
+  n: 0, values: [], orders: [], median: null, ciLow: null, ciHigh: null, ciLevel: null, min: null, max: null, cv: null,
+  role: "supporting" as const, headline: null, ratio: null, ratioLow: null, ratioHigh: null, ratioLevel: null,
+  p: null, q: null, alpha: null, pMethod: null, minP: null, resolution: null, verdict: null, equivalent: null, margin: 0, reference: null,
+};
+
+function draftRow(ms: Measure, env: string, st: StackAcc, baseline: string | null, native: Float64Array | null): Omit<Draft, "measure"> {
+  const cell = ms.values.get(env);
   const failed = st.failedBy.get(ms.workload + SEP + env) ?? 0;
-  const accel = [...(ms.accel.get(env) ?? [])].sort().join("+") || "unknown";
+  const accel = [...(cell?.accel ?? [])].sort().join("+") || "unknown";
   const warnings: WarningCode[] = [];
   if (accel.includes("tcg")) warnings.push("tcg-guest");
   if (failed > 0) warnings.push("failed-trials");
   const base = {
-    stack: ms.stack, profile: ms.profile, workload: ms.workload, case: ms.case, params: ms.params, metric: ms.metric,
-    unit: ms.unit, better: ms.better, environment: env, kind: st.envKind.get(env) ?? "unknown", acceleration: accel, failed,
-    reference: referenceFor(ms.workload, ms.case, ms.metric, env, ms.unit) ?? null, caseOrder: ms.seq,
+    ...EMPTY, stack: ms.stack, profile: ms.profile, workload: ms.workload, group: groupOf(ms.workload), case: ms.case, params: ms.params,
+    metric: ms.metric, unit: ms.unit, better: ms.better, environment: env, kind: st.envKind.get(env) ?? "unknown", acceleration: accel, failed, caseOrder: ms.seq,
   };
-  const empty = { n: 0, median: null, ciLow: null, ciHigh: null, ciLevel: null, min: null, max: null, cv: null, ratio: null, ratioLow: null, ratioHigh: null, p: null, pMethod: null, verdict: null };
-  if (values.length === 0) return { ...base, ...empty, warnings: [...warnings, "missing"] };
-
-  const asc = sorted(values);
+  if (!cell || cell.v.length === 0) return { row: { ...base, warnings: [...warnings, "missing"] }, shift: null };
+  const asc = sorted(cell.v);
   const s = summarize(asc);
-  if (s.n < MIN_TRIALS) warnings.push("few-trials");
-  else if (s.ci && s.ci.level < CONFIDENCE) warnings.push("ci-below-95");
+  if (s.n < 6) warnings.push("ci-below-95");
   if (s.cv !== undefined && s.cv > HIGH_CV) warnings.push("high-cv");
   // MAD is too unstable below 6 values to call anything an outlier.
   if (s.n >= 6 && s.outliers > 0) warnings.push("outliers");
-  const stats = { ...empty, n: s.n, median: s.median, ciLow: s.ci?.low ?? null, ciHigh: s.ci?.high ?? null, ciLevel: s.ci?.level ?? null, min: s.min, max: s.max, cv: s.cv ?? null };
-  if (env === baseline) return { ...base, ...stats, ratio: 1, ratioLow: 1, ratioHigh: 1, verdict: "baseline", warnings };
-
-  if (!nativeAsc || nativeAsc.length === 0) return { ...base, ...stats, warnings: [...warnings, "no-baseline"] };
-  const ratio = ratioOfMedians(asc, nativeAsc);
-  const test = mannWhitneyU(asc, nativeAsc);
-  const tested = { p: test?.p ?? null, pMethod: test?.method ?? null };
-  // Below MIN_TRIALS on either side an interval (and so a verdict) would be noise: keep the point ratio only.
-  if (ratio.ok && (s.n < MIN_TRIALS || nativeAsc.length < MIN_TRIALS)) {
-    if (!warnings.includes("few-trials")) warnings.push("few-trials");
-    return { ...base, ...stats, ...tested, ratio: ratio.ratio, warnings };
-  }
-  if (!ratio.ok) {
-    if (ratio.reason === "non-positive") warnings.push("non-positive");
-    else if (!warnings.includes("few-trials")) warnings.push("few-trials");
-    return { ...base, ...stats, ...tested, ratio: ratio.ratio, warnings };
-  }
-  return { ...base, ...stats, ...tested, ratio: ratio.ratio, ratioLow: ratio.low, ratioHigh: ratio.high, verdict: verdictOf(ratio.low, ratio.high, ms.better), warnings };
+  const stats = { ...base, n: s.n, values: cell.v, orders: cell.order, median: s.median, ciLow: s.ci?.low ?? null, ciHigh: s.ci?.high ?? null, ciLevel: s.ci?.level ?? null, min: s.min, max: s.max, cv: s.cv ?? null };
+  if (env === baseline) return { row: { ...stats, ratio: 1, ratioLow: 1, ratioHigh: 1, verdict: "baseline", warnings }, shift: null };
+  if (!native || native.length === 0) return { row: { ...stats, warnings: [...warnings, "no-baseline"] }, shift: null };
+  if (asc[0]! <= 0 || native[0]! <= 0) return { row: { ...stats, warnings: [...warnings, "non-positive"] }, shift: null };
+  return { row: { ...stats, warnings }, shift: compareShift(asc, native) };
 }
 
-function failuresOf(st: StackAcc): StackRun["failures"] {
+function failuresOf(st: StackAcc, order: (a: string, b: string) => number): StackRun["failures"] {
   return [...st.failedBy].map(([k, count]) => {
     const [workload, environment] = k.split(SEP) as [string, string];
     return { workload, environment, count };
-  }).sort((a, b) => workloadOrder(a.workload, b.workload) || environmentOrder(a.environment, b.environment));
+  }).sort((a, b) => workloadOrder(a.workload, b.workload) || order(a.environment, b.environment));
 }
 
-function rowOrder(a: Row, b: Row): number {
-  return a.stack.localeCompare(b.stack) || a.profile.localeCompare(b.profile) || workloadOrder(a.workload, b.workload)
-    || a.caseOrder - b.caseOrder || environmentOrder(a.environment, b.environment);
-}
-
-/** Builds the comparison model from loaded records. Throws RecordError on mixed units. */
-export function compare(records: readonly LocatedRecord[]): Comparison {
-  const { measures, stacks } = accumulate(records);
-  const rows: Row[] = [];
+/** Builds the comparison model from loaded records (never throws on data: conflicts are listed). */
+export function compare(records: readonly LocatedRecord[], options: InferOptions = {}): Comparison {
+  const problems: string[] = [];
+  const { measures, stacks } = accumulate(records, problems);
+  const drafts: Draft[] = [];
   const stackRuns: StackRun[] = [];
+  const allKinds = new Map<string, string>();
+  for (const st of stacks.values()) for (const [e, k] of st.envKind) allKinds.set(e, k);
+  const envOrder = environmentOrderOf(allKinds);
+  const measureList = [...measures.values()];
   for (const st of stacks.values()) {
     const baseline = baselineOf(st);
-    const envs = [...st.envKind.keys()].sort(environmentOrder);
-    stackRuns.push({ stack: st.stack, profile: st.profile, runs: [...st.runs].sort(), hosts: [...st.hosts].sort(), environments: envs, baseline, trials: { ok: st.ok, failed: st.failed, warmup: st.warmup }, failures: failuresOf(st) });
-    for (const ms of measures.values()) {
-      if (ms.stack !== st.stack || ms.profile !== st.profile) continue;
-      const nativeValues = baseline ? ms.values.get(baseline) : undefined;
-      const nativeAsc = nativeValues ? sorted(nativeValues) : null;
-      for (const env of envs) rows.push(buildRow(ms, env, st, baseline, nativeAsc));
-    }
+    const envs = [...st.envKind.keys()].sort(envOrder);
+    stackRuns.push({ stack: st.stack, profile: st.profile, runs: [...st.runs].sort(), hosts: [...st.hosts].sort(), environments: envs, baseline, trials: { ok: st.ok, failed: st.failed, warmup: st.warmup }, failures: failuresOf(st, envOrder) });
+    measureList.forEach((ms, i) => {
+      if (ms.stack !== st.stack || ms.profile !== st.profile) return;
+      const nativeValues = baseline ? ms.values.get(baseline)?.v : undefined;
+      const native = nativeValues ? sorted(nativeValues) : null;
+      for (const env of envs) drafts.push({ ...draftRow(ms, env, st, baseline, native), measure: i });
+    });
   }
-  rows.sort(rowOrder);
+  const { rows, family } = infer(drafts, options);
+  const sortedRows = [...rows].sort((a, b) => a.stack.localeCompare(b.stack) || a.profile.localeCompare(b.profile) || workloadOrder(a.workload, b.workload)
+    || a.caseOrder - b.caseOrder || envOrder(a.environment, b.environment));
   stackRuns.sort((a, b) => a.stack.localeCompare(b.stack) || a.profile.localeCompare(b.profile));
-  return { stacks: stackRuns, rows, confidence: CONFIDENCE };
+  return { stacks: stackRuns, rows: sortedRows, family, problems };
 }

@@ -1,9 +1,10 @@
 /**
- * Text of report cells, shared by the Markdown and HTML renderers (hyperfine-like): the median with its
- * interval, n and min..max beside it, and the ratio to native with its interval and direction stated.
- * Never "same": a difference inside the noise reads "no significant difference (p = ..., ratio CI ...)".
+ * Text of report cells, shared by every renderer: the median with its interval (its real coverage said),
+ * n and min..max beside it, and the statement of a ratio to native: faster or slower by x [interval],
+ * equivalent within the margin, or inconclusive. Never "same".
  */
 import type { Row } from "./compare.ts";
+import type { Family } from "./infer.ts";
 import { WARNING_LABEL } from "./warnings.ts";
 
 /** A number with about 4 significant digits, no exponent for everyday magnitudes. */
@@ -21,47 +22,110 @@ export function ratioNum(v: number): string {
   return v.toFixed(Math.abs(v - 1) < 0.01 ? 3 : 2);
 }
 
-export function pText(p: number | null): string {
-  if (p === null) return "p n/a";
-  return p < 0.001 ? "p < 0.001" : `p = ${p.toPrecision(2)}`;
+/** "p = 0.0079", "p < 0.001"; a small p keeps two significant digits. */
+export function pNum(p: number): string {
+  return p < 0.001 ? "< 0.001" : `= ${Number(p.toPrecision(2))}`;
 }
 
-/** "76.2 [75.1, 77.0]" (median and its interval), or the gap marker. */
+export function pText(p: number | null, name = "p"): string {
+  return p === null ? `${name} n/a` : `${name} ${pNum(p)}`;
+}
+
+/** A coverage as a percentage, rounded down so it is never overstated: "96.8 %". */
+export function levelText(level: number): string {
+  return `${(Math.floor(level * 1000) / 10).toFixed(1)} %`;
+}
+
+export function pct(v: number): string {
+  return `${(v * 100).toFixed(v < 0.1 ? 1 : 0)} %`;
+}
+
+/** "76.2 [75.1, 77.0] (96.9 %)" (median and its interval with the interval's real coverage), or the gap marker. */
 export function medianText(r: Row): string {
   if (r.median === null) return "no data";
-  if (r.ciLow === null || r.ciHigh === null) return `${num(r.median)} (no CI)`;
-  const level = r.ciLevel !== null && r.ciLevel < 0.95 ? ` (${Math.floor(r.ciLevel * 100)} % CI)` : "";
-  return `${num(r.median)} [${num(r.ciLow)}, ${num(r.ciHigh)}]${level}`;
+  if (r.ciLow === null || r.ciHigh === null || r.ciLevel === null) return `${num(r.median)} (n = 1, no interval)`;
+  return `${num(r.median)} [${num(r.ciLow)}, ${num(r.ciHigh)}] (${levelText(r.ciLevel)})`;
 }
 
 export function rangeText(r: Row): string {
   return r.min === null || r.max === null ? "" : `${num(r.min)}..${num(r.max)}`;
 }
 
-/** "x0.83 [0.80, 0.86], 17 % slower", "baseline", or why there is no ratio. */
+function intervalText(r: Row): string {
+  return `[${ratioNum(r.ratioLow!)}, ${ratioNum(r.ratioHigh!)}] (${levelText(r.ratioLevel!)})`;
+}
+
+function diffText(r: Row): string {
+  const d = Math.abs(r.ratio! - 1);
+  return `${d < 0.01 ? (d * 100).toFixed(1) : Math.round(d * 100)} % ${r.verdict}`;
+}
+
+/** Why a row has no ratio at all. */
+function noRatio(r: Row): string {
+  if (r.warnings.includes("no-baseline")) return "no native baseline";
+  if (r.warnings.includes("non-positive")) return "values <= 0: no ratio";
+  return "no ratio";
+}
+
+/** The smallest attainable p and what it had to reach. */
+function tooFew(r: Row): string {
+  return `too few trials for a verdict (smallest attainable p = ${Number(r.minP!.toPrecision(2))}, needs <= ${Number(r.alpha!.toPrecision(2))})`;
+}
+
+/** The full statement of a row against native. */
 export function ratioText(r: Row): string {
   if (r.verdict === "baseline") return "baseline";
   if (r.median === null) return "gap: no successful trial";
-  if (r.ratio === null) return r.warnings.includes("no-baseline") ? "no native baseline" : "no ratio";
-  if (r.ratioLow === null || r.ratioHigh === null) return `x${ratioNum(r.ratio)} (no CI: too few trials)`;
-  const interval = `[${ratioNum(r.ratioLow)}, ${ratioNum(r.ratioHigh)}]`;
-  if (r.verdict === "indistinguishable") return `x${ratioNum(r.ratio)}: no significant difference (${pText(r.p)}, ratio CI ${interval})`;
-  const pct = Math.abs(r.ratio - 1) * 100;
-  return `x${ratioNum(r.ratio)} ${interval}, ${pct < 1 ? pct.toFixed(1) : Math.round(pct)} % ${r.verdict} (${pText(r.p)})`;
+  if (r.ratio === null) return noRatio(r);
+  const x = `x${ratioNum(r.ratio)}`;
+  if (r.ratioLow === null || r.ratioHigh === null) return `${x}: ${tooFew(r)}`;
+  const ci = `${x} ${intervalText(r)}`;
+  if (r.warnings.includes("tcg-guest")) return `${ci}: TCG guest, no verdict (not KVM numbers)`;
+  if (r.verdict === null) return `${ci}, ${pText(r.p)}; supporting data, no verdict`;
+  const m = `±${pct(r.margin)}`;
+  const stats = `${pText(r.p)}, ${pText(r.q, "q")}`;
+  if (r.verdict === "indistinguishable") {
+    return r.equivalent ? `${ci}: equivalent within ${m} (${stats})` : `${ci}: inconclusive: no significant difference (${stats}) and the interval is wider than the ${m} margin`;
+  }
+  return r.equivalent ? `${ci}: equivalent within ${m}; ${diffText(r)}, inside the margin (${stats})` : `${ci}: ${diffText(r)} (${stats})`;
 }
 
-export function verdictText(r: Row): string {
-  return r.verdict ?? "n/a";
+/** Compact statement for matrix cells: "x0.83 [0.80, 0.86] 17 % slower", "x1.00 [0.99, 1.01] equivalent ±2 %". */
+export function ratioShort(r: Row): string {
+  if (r.verdict === "baseline") return "baseline";
+  if (r.median === null) return "gap";
+  if (r.ratio === null) return noRatio(r);
+  const x = `x${ratioNum(r.ratio)}`;
+  if (r.ratioLow === null || r.ratioHigh === null) return `${x} (too few trials)`;
+  const ci = `${x} [${ratioNum(r.ratioLow)}, ${ratioNum(r.ratioHigh)}]`;
+  if (r.warnings.includes("tcg-guest")) return `${ci} TCG, no verdict`;
+  if (r.verdict === null) return `${ci} (supporting)`;
+  if (r.equivalent) return `${ci} equivalent ±${pct(r.margin)}`;
+  if (r.verdict === "indistinguishable") return `${ci} inconclusive`;
+  return `${ci} ${diffText(r)}`;
+}
+
+/** The verdict word of a row for tables: faster, slower, equivalent, inconclusive, or why none. */
+export function verdictWord(r: Row): string {
+  if (r.verdict === "baseline") return "baseline";
+  if (r.warnings.includes("tcg-guest")) return "TCG guest: no verdict, not compared with the study";
+  if (r.verdict === null && r.ratio !== null && r.ratioLow === null && r.minP !== null) return `too few trials for a verdict (smallest attainable p = ${Number(r.minP.toPrecision(2))})`;
+  if (r.verdict === null) return r.role === "headline" ? "no verdict" : "supporting data, no verdict";
+  if (r.equivalent) return `equivalent (±${pct(r.margin)})`;
+  return r.verdict === "indistinguishable" ? "inconclusive" : r.verdict;
 }
 
 export function warningsText(r: Row): string {
   return r.warnings.map((w) => WARNING_LABEL[w]).join("; ");
 }
 
-/** The study's figure: "73.5 MB/s (x0.96)". */
+/** The study's figure: "73.5 (x0.96)", or its range in words: "x0.70..0.80 (approx.)". */
 export function referenceText(r: Row): string {
-  if (!r.reference) return "";
-  return r.verdict === "baseline" ? `${num(r.reference.value)}` : `${num(r.reference.value)} (x${ratioNum(r.reference.ratio)})`;
+  const ref = r.reference;
+  if (!ref) return "";
+  if (ref.range) return `x${ratioNum(ref.range[0])}..${ratioNum(ref.range[1])} (approx., from its text)`;
+  if (ref.value === null) return "";
+  return r.verdict === "baseline" ? `${num(ref.value)}` : `${num(ref.value)} (x${ratioNum(ref.ratio)})`;
 }
 
 export function directionText(better: "higher" | "lower"): string {
@@ -74,23 +138,23 @@ export function measureLabel(m: { workload: string; case: string; metric: string
   return `${m.workload}${kase} ${m.metric} (${m.unit}, ${directionText(m.better)})`;
 }
 
-export const METHOD_TEXT = [
-  "Cells: median [95 % confidence interval of the median: order-statistic (binomial) interval, distribution-free; below n = 6 it is min..max and its lower coverage is shown].",
-  "Ratio: the environment's median over native's, with a 95 % interval by Bonett & Price (2002) on the log scale (distribution-free; assumes independent trials and positive values).",
-  "Verdict: \"faster\" or \"slower\" (in the metric's better direction) only when the ratio's interval excludes 1, else \"no significant difference\"; p is a two-sided Mann-Whitney U test against native (exact without ties for small samples, else normal with tie correction).",
-  "Failed and warm-up trials are never in the statistics. The study's figures come from its own hardware: compare its ratio (x...) with ours, not its absolute numbers.",
-];
-
-/** Compact ratio for matrix cells: "x0.83 [0.80, 0.86] 17 % slower", "x0.99 [0.95, 1.03] n.s.". */
-export function ratioShort(r: Row): string {
-  if (r.verdict === "baseline") return "baseline";
-  if (r.median === null) return "gap";
-  if (r.ratio === null) return r.warnings.includes("no-baseline") ? "no baseline" : "no ratio";
-  if (r.ratioLow === null || r.ratioHigh === null) return `x${ratioNum(r.ratio)} (no CI)`;
-  const interval = `[${ratioNum(r.ratioLow)}, ${ratioNum(r.ratioHigh)}]`;
-  if (r.verdict === "indistinguishable") return `x${ratioNum(r.ratio)} ${interval} n.s.`;
-  return `x${ratioNum(r.ratio)} ${interval} ${Math.round(Math.abs(r.ratio - 1) * 100)} % ${r.verdict}`;
+/** The family of tests, said once: "42 headline tests, 17 rejected; their intervals are at 98.0 %". */
+export function familyText(f: Family): string {
+  if (f.tests === 0) return `No headline cell could be tested (${f.tooFew} had too few trials to reach p <= ${f.alpha}${f.tcg ? `, ${f.tcg} are TCG guests` : ""}): no verdicts in this report.`;
+  const left = [f.tooFew ? `${f.tooFew} headline cells with too few trials to reach p <= ${f.alpha}` : "", f.tcg ? `${f.tcg} TCG-guest cells` : ""].filter(Boolean).join(" and ");
+  return `Verdicts: ${f.tests} headline tests in this report, false-discovery rate ${pct(f.alpha)} (Benjamini-Hochberg): ${f.rejections} differ from native. `
+    + `Every headline interval is therefore at level ${levelText(1 - f.alphaStar)} (alpha x R/m = ${Number(f.alphaStar.toPrecision(2))}) or more, as each one's label says; a verdict is given exactly when that interval excludes 1 (q <= ${f.alpha}).`
+    + (left ? ` Left out of the family: ${left}.` : "");
 }
+
+export const METHOD_TEXT = [
+  "Cells: median [distribution-free interval of the median: order statistics, binomial; its real coverage in brackets; below n = 6 no pair reaches 95 % and min..max is shown with its lower coverage].",
+  "Ratio: Hodges-Lehmann, the median of all pairwise ratios environment/native (the median pairwise difference of logs). Interval: every ratio the exact Wilcoxon-Mann-Whitney rank test does not reject, i.e. order statistics of the pairwise ratios; its real coverage is printed. p: that test of ratio 1; ties count against rejection, so it stays exact or conservative with tied data.",
+  "Quantised metrics (ties, e.g. histogram buckets): the interval is widened by one resolution step each side and p tests \"within one step of 1\", so a difference smaller than the metric can show gets no verdict.",
+  "Equivalent: the interval lies inside [1/(1+m), 1+m] for the group's margin m (default ±2 % CPU and memory, ±5 % network, I/O, applications). Inconclusive: neither a difference nor equivalence.",
+  "Headline metrics (page one) get verdicts; every other metric is supporting data with its interval and unadjusted p. TCG guests are shown but never judged. Failed and warm-up trials are never in the statistics.",
+  "The study's figures come from its hardware: compare its ratio with ours (consistent: our interval contains it), not its absolute numbers.",
+];
 
 /**
  * Said once at the top when a stack ran the smoke profile (its numbers check the pipeline only), naming

@@ -1,20 +1,23 @@
 /**
  * Reading the report's inputs: result folders (`results/<stack>/<run>/` with trials.jsonl and facts/),
  * folders that hold such run folders, `trials.jsonl` files, and the JSON of `pulumi stack output --json`
- * (an object with a `trials` array, `stack`, `runId`, `resultsDir`). Every record goes through
- * `parseRecord`, so a bad line is an error naming its file and line.
+ * (an object whose `records` is the array of trial records, beside runId, resultsDir, seed, counts, ok,
+ * failed, pending; the older `trials` key is read too).
+ *
+ * Every trials file goes through the one reader beside the schema (workloads/record.ts): a bad line is
+ * skipped and listed, never fatal; a bad input (missing, a FIFO, a device, a directory named
+ * trials.jsonl, unreadable JSON) is listed and the others are read; only when nothing usable is left is
+ * it an error. File types are checked before anything is opened: a FIFO would block.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { ConfigError } from "../lib/errors.ts";
-import { parseRecord, RecordError, type TrialRecord } from "../workloads/record.ts";
+import {
+  dedupeTrials, notARegularFile, parseTrialsText, printable, readTrialsFile,
+  type LocatedRecord, type SkippedLine,
+} from "../workloads/record.ts";
 
-/** A record and where it came from (for error messages). */
-export interface LocatedRecord {
-  readonly record: TrialRecord;
-  readonly file: string;
-  readonly line: number;
-}
+export type { LocatedRecord, SkippedLine } from "../workloads/record.ts";
 
 /** Environment facts of one run folder: facts/host.json and facts/<environment>.json, as found. */
 export interface RunFacts {
@@ -23,60 +26,78 @@ export interface RunFacts {
   readonly environments: ReadonlyMap<string, unknown>;
   /** Facts files that could not be read, with the reason (shown in the report, never fatal). */
   readonly unreadable: readonly string[];
+  /** experiment.json's `experiment` (the validated stack config), when the folder has it. */
+  readonly experiment?: unknown;
 }
 
 export interface LoadedInputs {
+  /** One record per trial (see dedupeTrials), in input order. */
   readonly records: readonly LocatedRecord[];
   /** Facts per run id (several run folders of one run would be merged; the last one wins per file). */
   readonly facts: ReadonlyMap<string, RunFacts>;
   readonly sources: readonly string[];
+  /** Lines and whole inputs (line 0) left out, with the reason. */
+  readonly skipped: readonly SkippedLine[];
+  /** Records of a trial already counted (a resumed run appended it twice): counted once. */
+  readonly duplicates: readonly SkippedLine[];
+  /** Failed attempts of trials that were retried and then succeeded. */
+  readonly retried: number;
 }
 
 const TRIALS_FILE = "trials.jsonl";
 const MAX_SEARCH_DEPTH = 4;
 
-/** Parses the lines of a trials.jsonl text; blank lines are skipped. */
-export function parseTrialsText(text: string, file: string): LocatedRecord[] {
-  const out: LocatedRecord[] = [];
-  const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line.trim() === "") continue;
-    out.push({ record: parseRecord(line, { file, line: i + 1 }), file, line: i + 1 });
+/** Reads a small JSON file beside the trials, or undefined (never throws; never opens a non-file). */
+function readJsonFile(path: string): { json?: unknown; error?: string } {
+  if (!existsSync(path)) return {};
+  const why = notARegularFile(path);
+  if (why) return { error: `${path}: ${why}` };
+  try {
+    return { json: JSON.parse(readFileSync(path, "utf8")) };
+  } catch (e) {
+    return { error: `${path}: ${printable((e as Error).message, 200)}` };
   }
-  return out;
 }
 
-/** Reads facts/*.json beside a trials file, defensively: unreadable files are listed, not thrown. */
+/** Reads facts/*.json and experiment.json beside a trials file, defensively: unreadable files are listed. */
 export function readRunFacts(runDir: string): RunFacts | null {
   const factsDir = join(runDir, "facts");
-  if (!existsSync(factsDir) || !statSync(factsDir).isDirectory()) return null;
+  const experiment = readJsonFile(join(runDir, "experiment.json")).json;
+  const exp = experiment && typeof experiment === "object" ? { experiment: (experiment as { experiment?: unknown }).experiment } : {};
+  if (!existsSync(factsDir) || !statSync(factsDir).isDirectory()) return experiment ? { dir: runDir, host: null, environments: new Map(), unreadable: [], ...exp } : null;
   const environments = new Map<string, unknown>();
   const unreadable: string[] = [];
   let host: unknown = null;
   for (const name of readdirSync(factsDir).sort()) {
     if (!name.endsWith(".json")) continue;
-    const path = join(factsDir, name);
-    try {
-      const json: unknown = JSON.parse(readFileSync(path, "utf8"));
-      if (name === "host.json") host = json;
-      else environments.set(basename(name, ".json"), json);
-    } catch (e) {
-      unreadable.push(`${path}: ${(e as Error).message}`);
-    }
+    const r = readJsonFile(join(factsDir, name));
+    if (r.error) unreadable.push(printable(r.error));
+    else if (name === "host.json") host = r.json;
+    else environments.set(basename(name, ".json"), r.json);
   }
-  return { dir: runDir, host, environments, unreadable };
+  return { dir: runDir, host, environments, unreadable, ...exp };
 }
 
-/** Records from the JSON of `pulumi stack output --json`. */
-function parseStackOutput(json: unknown, file: string): LocatedRecord[] {
-  const trials = (json as { trials?: unknown } | null)?.trials;
-  const parsed = typeof trials === "string" ? safeJson(trials) : trials;
-  if (!Array.isArray(parsed)) {
-    throw new RecordError(`${file}:1: a stack output must have a "trials" array of trial records (got ${typeof trials})`);
+interface OneSource {
+  records: LocatedRecord[];
+  skipped: SkippedLine[];
+  runDirs: string[];
+}
+
+const whole = (file: string, reason: string): SkippedLine => ({ file, line: 0, reason });
+
+/** Records from the JSON of `pulumi stack output --json` (`records`, or the older `trials`). */
+function parseStackOutput(json: unknown, file: string): OneSource {
+  const o = (json ?? {}) as { records?: unknown; trials?: unknown; resultsDir?: unknown };
+  const raw = o.records ?? o.trials;
+  const list = typeof raw === "string" ? safeJson(raw) : raw;
+  const runDirs = typeof o.resultsDir === "string" ? [resolve(dirname(file), o.resultsDir)] : [];
+  if (!Array.isArray(list)) {
+    return { records: [], skipped: [whole(file, `a stack output must have a "records" array of trial records (got ${raw === undefined ? "no records" : typeof raw})`)], runDirs: [] };
   }
-  const where = `${file}#trials`;
-  return parsed.map((item, i) => ({ record: parseRecord(JSON.stringify(item), { file: where, line: i + 1 }), file: where, line: i + 1 }));
+  const where = `${file}#records`;
+  const text = list.map((item) => JSON.stringify(item)).join("\n");
+  return { ...parseTrialsText(text, where), runDirs };
 }
 
 function safeJson(text: string): unknown {
@@ -87,56 +108,78 @@ function safeJson(text: string): unknown {
   }
 }
 
-/** Every trials.jsonl under `dir` (the folder itself first), a few levels deep. */
-function findTrialsFiles(dir: string, depth = 0): string[] {
+/** Every trials.jsonl under `dir` (the folder itself first), a few levels deep; bad entries listed. */
+function findTrialsFiles(dir: string, skipped: SkippedLine[], depth = 0): string[] {
   const own = join(dir, TRIALS_FILE);
-  if (existsSync(own)) return [own];
+  if (existsSync(own)) {
+    const why = notARegularFile(own);
+    if (!why) return [own];
+    skipped.push(whole(own, why));
+    if (!statSync(own).isDirectory()) return [];
+  }
   if (depth >= MAX_SEARCH_DEPTH) return [];
   const found: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-    if (entry.isDirectory() && !entry.name.startsWith(".") && entry.name !== "raw" && entry.name !== "facts") {
-      found.push(...findTrialsFiles(join(dir, entry.name), depth + 1));
+    if (entry.isDirectory() && !entry.name.startsWith(".") && entry.name !== "raw" && entry.name !== "facts" && entry.name !== TRIALS_FILE) {
+      found.push(...findTrialsFiles(join(dir, entry.name), skipped, depth + 1));
     }
   }
   return found;
 }
 
-interface OneSource {
-  records: LocatedRecord[];
-  runDirs: string[];
+/** A stack output saved to a file: named *.json, or JSON text with a records/trials key. */
+function looksLikeStackOutput(path: string, text: string): boolean {
+  if (path.endsWith(".json")) return true;
+  return !path.endsWith(".jsonl") && /^\s*\{[\s\S]*"(records|trials)"/.test(text.slice(0, 4096)) && safeJson(text) !== undefined;
 }
 
 function loadPath(path: string): OneSource {
-  if (!existsSync(path)) {
-    throw new ConfigError("report.inputs", `no such file or folder: ${path}`, { suggestions: ["pass a results/<stack>/<run> folder, a trials.jsonl file or `pulumi stack output --json` saved to a file"] });
-  }
+  if (!existsSync(path)) return { records: [], skipped: [whole(path, "no such file or folder")], runDirs: [] };
   if (statSync(path).isDirectory()) {
-    const files = findTrialsFiles(path);
-    const records = files.flatMap((f) => parseTrialsText(readFileSync(f, "utf8"), f));
-    return { records, runDirs: files.map((f) => dirname(f)) };
+    const skipped: SkippedLine[] = [];
+    const files = findTrialsFiles(path, skipped);
+    if (files.length === 0 && skipped.length === 0) skipped.push(whole(path, `no ${TRIALS_FILE} in this folder or the ${MAX_SEARCH_DEPTH} levels below it`));
+    const reads = files.map(readTrialsFile);
+    return { records: reads.flatMap((r) => r.records), skipped: [...skipped, ...reads.flatMap((r) => r.skipped)], runDirs: files.map((f) => dirname(f)) };
   }
+  const why = notARegularFile(path);
+  if (why) return { records: [], skipped: [whole(path, why)], runDirs: [] };
   const text = readFileSync(path, "utf8");
-  if (path.endsWith(".json") || (!path.endsWith(".jsonl") && /^\s*\{[\s\S]*"trials"/.test(text.slice(0, 4096)) && safeJson(text) !== undefined)) {
+  if (looksLikeStackOutput(path, text)) {
     const json = safeJson(text);
-    if (json === undefined) throw new RecordError(`${path}:1: not valid JSON (expected the output of \`pulumi stack output --json\`)`);
-    const resultsDir = (json as { resultsDir?: unknown }).resultsDir;
-    const runDirs = typeof resultsDir === "string" ? [resolve(dirname(path), resultsDir)] : [];
-    return { records: parseStackOutput(json, path), runDirs };
+    if (json === undefined) return { records: [], skipped: [whole(path, "not valid JSON (expected the output of `pulumi stack output --json`)")], runDirs: [] };
+    return parseStackOutput(json, path);
   }
-  return { records: parseTrialsText(text, path), runDirs: [dirname(path)] };
+  return { ...parseTrialsText(text, path), runDirs: [dirname(path)] };
+}
+
+/** loadPath, with anything unexpected (an unreadable folder, a file gone meanwhile) listed, not thrown. */
+function loadPathSafely(path: string): OneSource {
+  try {
+    return loadPath(path);
+  } catch (e) {
+    return { records: [], skipped: [whole(path, `cannot read it (${printable((e as Error).message, 200)})`)], runDirs: [] };
+  }
+}
+
+/** "file:line: reason" (or "file: reason" for a whole input), control characters made visible. */
+export function skippedText(s: SkippedLine): string {
+  return `${printable(s.file)}${s.line > 0 ? `:${s.line}` : ""}: ${printable(s.reason)}`;
 }
 
 /**
- * Loads every input; `stacks` (if non-empty) keeps only those stacks.
- * Throws ConfigError when nothing is left to report on.
+ * Loads every input; `stacks` (if non-empty) keeps only those stacks. Bad lines and bad inputs are
+ * listed in `skipped`; throws ConfigError only when no usable record is left.
  */
 export function loadInputs(paths: readonly string[], stacks: readonly string[] = []): LoadedInputs {
   if (paths.length === 0) throw new ConfigError("report.inputs", "no input given", { suggestions: ["virtperf report results/<stack>/<run> --out report/"] });
-  const records: LocatedRecord[] = [];
+  const all: LocatedRecord[] = [];
+  const skipped: SkippedLine[] = [];
   const facts = new Map<string, RunFacts>();
   for (const path of paths) {
-    const one = loadPath(path);
-    for (const r of one.records) records.push(r);
+    const one = loadPathSafely(path);
+    for (const r of one.records) all.push(r);
+    skipped.push(...one.skipped);
     const runIds = new Set(one.records.map((r) => r.record.run));
     for (const dir of one.runDirs) {
       const f = readRunFacts(dir);
@@ -144,10 +187,15 @@ export function loadInputs(paths: readonly string[], stacks: readonly string[] =
       if (f) for (const run of runIds) facts.set(run, f);
     }
   }
-  const kept = stacks.length === 0 ? records : records.filter((r) => stacks.includes(r.record.stack));
+  const kept = stacks.length === 0 ? all : all.filter((r) => stacks.includes(r.record.stack));
   if (kept.length === 0) {
-    const have = [...new Set(records.map((r) => r.record.stack))].sort();
-    throw new ConfigError("report.stack", stacks.length && have.length ? `no trial records of stack ${stacks.join(", ")} (found: ${have.join(", ")})` : `no trial records found in ${paths.join(", ")}`);
+    const have = [...new Set(all.map((r) => r.record.stack))].sort();
+    const why = skipped.slice(0, 3).map(skippedText).join("; ");
+    throw new ConfigError(stacks.length ? "report.stack" : "report.inputs", stacks.length && have.length
+      ? `no trial records of stack ${stacks.map((s) => printable(s)).join(", ")} (found: ${have.map((s) => printable(s)).join(", ")})`
+      : `no usable trial records in ${paths.map((p) => printable(p)).join(", ")}${why ? ` (${why}${skipped.length > 3 ? `; ${skipped.length - 3} more` : ""})` : ""}`,
+    { suggestions: ["pass a results/<stack>/<run> folder, a trials.jsonl file or `pulumi stack output --json` saved to a file"] });
   }
-  return { records: kept, facts, sources: [...paths] };
+  const d = dedupeTrials(kept);
+  return { records: d.records, facts, sources: [...paths], skipped, duplicates: d.duplicates, retried: d.retried };
 }

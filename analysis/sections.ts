@@ -1,23 +1,21 @@
 /**
- * The report model: the comparison rows grouped the way the study presents them (CPU and memory,
- * network, block I/O, Redis, MySQL), what differs between each section's environments, the
- * throughput-versus-concurrency curves, and the cross-host view when several stacks are given.
+ * The report model: page one (overview.ts), the comparison rows grouped into sections by each workload's
+ * own `group` (groups.ts), what differs between each section's environments, the curves, the run-order
+ * plots, the run metadata, and the cross-host view when several stacks are given.
  * Renderers (render/*.ts) only add syntax to this.
  */
-import type { LocatedRecord, LoadedInputs } from "./load.ts";
-import { compare, environmentOrder, type Comparison, type Row, type Params, type StackRun } from "./compare.ts";
+import type { LocatedRecord, LoadedInputs, SkippedLine } from "./load.ts";
+import { compare, environmentOrderOf, type Comparison, type Row, type Params, type StackRun } from "./compare.ts";
 import { ASPECT_LABELS, compareAspects, environmentAspects, type Aspects } from "./facts.ts";
 import { REFERENCE_NOTES } from "./reference.ts";
+import { GROUPS, GROUP_TITLES, groupOf, type Group } from "./groups.ts";
+import { buildCurves, type Curve } from "./curves.ts";
+import { buildOverviews, type Overview } from "./overview.ts";
+import { buildRunOrder, type RunOrderPlot } from "./runorder.ts";
+import { buildMetadata, type RunMeta, type ToolInfo } from "./metadata.ts";
+import type { InferOptions } from "./infer.ts";
 
-export type SectionKey = "cpu" | "network" | "io" | "redis" | "mysql";
-
-export const SECTIONS: readonly { key: SectionKey; title: string; workloads: readonly string[] }[] = [
-  { key: "cpu", title: "CPU and memory", workloads: ["xz", "linpack", "stream", "randomaccess"] },
-  { key: "network", title: "Network", workloads: ["nuttcp", "rr"] },
-  { key: "io", title: "Block I/O (fio)", workloads: ["fio"] },
-  { key: "redis", title: "Redis", workloads: ["redis"] },
-  { key: "mysql", title: "MySQL", workloads: ["mysql"] },
-];
+export type { Curve } from "./curves.ts";
 
 /** One measure (workload, case, metric) of one stack: a row per environment. */
 export interface MeasureGroup {
@@ -27,6 +25,7 @@ export interface MeasureGroup {
   readonly metric: string;
   readonly unit: string;
   readonly better: "higher" | "lower";
+  readonly headline: boolean;
   readonly rows: readonly Row[];
 }
 
@@ -36,7 +35,9 @@ export interface Difference {
 }
 
 export interface Section {
-  readonly key: SectionKey;
+  readonly key: Group;
+  /** Anchor id for the table of contents. */
+  readonly id: string;
   readonly title: string;
   readonly stack: string;
   readonly profile: string;
@@ -49,20 +50,6 @@ export interface Section {
   /** Environments of the section that ran as TCG guests. */
   readonly tcgEnvironments: readonly string[];
   readonly notes: readonly string[];
-}
-
-/** One line of a throughput/latency-versus-concurrency chart: an environment's medians over x. */
-export interface Curve {
-  readonly stack: string;
-  readonly profile: string;
-  readonly workload: string;
-  /** What the line set varies besides concurrency (e.g. the Redis operation). */
-  readonly series: string;
-  readonly metric: string;
-  readonly unit: string;
-  readonly better: "higher" | "lower";
-  readonly xName: string;
-  readonly lines: readonly { readonly environment: string; readonly points: readonly { readonly x: number; readonly row: Row }[] }[];
 }
 
 /** The same measure and environment on several stacks (hosts), side by side. */
@@ -78,28 +65,27 @@ export interface CrossStackRow {
 
 export interface ReportModel {
   readonly comparison: Comparison;
+  readonly overviews: readonly Overview[];
   readonly sections: readonly Section[];
   readonly curves: readonly Curve[];
+  readonly runOrder: readonly RunOrderPlot[];
+  readonly metadata: readonly RunMeta[];
+  readonly tool: ToolInfo;
   /** Column labels "stack" (or "stack/profile" when one stack has several profiles). */
   readonly stackColumns: readonly string[];
   readonly crossStack: readonly CrossStackRow[];
   readonly factsProblems: readonly string[];
   readonly sources: readonly string[];
+  /** Input lines and files left out, and records counted once; their reasons. */
+  readonly skipped: readonly SkippedLine[];
+  readonly duplicates: readonly SkippedLine[];
+  readonly retried: number;
+  /** Data conflicts left out of the statistics, one line each. */
+  readonly problems: readonly string[];
 }
 
-const CONCURRENCY_KEYS = ["clients", "threads", "connections", "concurrency"] as const;
-
-export function concurrencyOf(params: Params): { name: string; x: number } | undefined {
-  for (const key of CONCURRENCY_KEYS) {
-    const v = params[key];
-    if (typeof v === "number") return { name: key, x: v };
-  }
-  return undefined;
-}
-
-function seriesOf(kase: string, params: Params): string {
-  const op = params["op"] ?? params["test"] ?? params["mode"];
-  return typeof op === "string" ? op : kase.replace(/[-_]?[a-z]?\d+$/i, "");
+export interface ReportOptionsModel extends InferOptions {
+  readonly tool?: ToolInfo;
 }
 
 function groupMeasures(rows: readonly Row[]): MeasureGroup[] {
@@ -111,7 +97,7 @@ function groupMeasures(rows: readonly Row[]): MeasureGroup[] {
   }
   return [...groups.values()].map((rs) => {
     const r = rs[0]!;
-    return { workload: r.workload, case: r.case, params: r.params, metric: r.metric, unit: r.unit, better: r.better, rows: rs };
+    return { workload: r.workload, case: r.case, params: r.params, metric: r.metric, unit: r.unit, better: r.better, headline: r.role === "headline", rows: rs };
   });
 }
 
@@ -129,61 +115,38 @@ function sectionAspects(environments: readonly string[], records: readonly Locat
   };
 }
 
-/** Items grouped by stack, profile and section, in one pass (the 100,000-record report needs it). */
-function bySection<T>(items: readonly T[], key: (t: T) => [string, string, string]): Map<string, T[]> {
-  const sectionOf = new Map(SECTIONS.flatMap((d) => d.workloads.map((w) => [w, d.key] as const)));
+/** Items grouped by stack, profile and group, in one pass (the 100,000-record report needs it). */
+function byGroup<T>(items: readonly T[], key: (t: T) => [string, string, string]): Map<string, T[]> {
   const out = new Map<string, T[]>();
   for (const t of items) {
     const [stack, profile, workload] = key(t);
-    const k = `${stack}\u0000${profile}\u0000${sectionOf.get(workload)}`;
+    const k = `${stack}\u0000${profile}\u0000${groupOf(workload)}`;
     const list = out.get(k);
     if (list) list.push(t); else out.set(k, [t]);
   }
   return out;
 }
 
-function buildSections(comparison: Comparison, inputs: LoadedInputs): Section[] {
+function buildSections(comparison: Comparison, inputs: LoadedInputs, envOrder: (a: string, b: string) => number): Section[] {
   const out: Section[] = [];
-  const rowsBy = bySection(comparison.rows, (r) => [r.stack, r.profile, r.workload]);
-  const recordsBy = bySection(inputs.records, (r) => [r.record.stack, r.record.profile, r.record.workload]);
-  for (const st of comparison.stacks) {
-    for (const def of SECTIONS) {
-      const k = `${st.stack}\u0000${st.profile}\u0000${def.key}`;
+  const rowsBy = byGroup(comparison.rows, (r) => [r.stack, r.profile, r.workload]);
+  const recordsBy = byGroup(inputs.records, (r) => [r.record.stack, r.record.profile, r.record.workload]);
+  comparison.stacks.forEach((st, si) => {
+    for (const group of GROUPS) {
+      const k = `${st.stack}\u0000${st.profile}\u0000${group}`;
       const rows = rowsBy.get(k) ?? [];
-      const failedHere = st.failures.some((f) => def.workloads.includes(f.workload));
-      if (rows.length === 0 && !failedHere) continue;
       const records = recordsBy.get(k) ?? [];
-      const environments = st.environments;
-      const tcg = [...new Set(records.filter((r) => r.record.acceleration === "tcg").map((r) => r.record.environment))].sort(environmentOrder);
-      const notes = def.workloads.map((w) => REFERENCE_NOTES[w as keyof typeof REFERENCE_NOTES]).filter((n): n is string => !!n);
+      const workloads = [...new Set([...rows.map((r) => r.workload), ...st.failures.map((f) => f.workload).filter((w) => groupOf(w) === group)])];
+      if (workloads.length === 0) continue;
+      const tcg = [...new Set(records.filter((r) => r.record.acceleration === "tcg").map((r) => r.record.environment))].sort(envOrder);
+      const notes = workloads.map((w) => REFERENCE_NOTES[w as keyof typeof REFERENCE_NOTES]).filter((n): n is string => !!n);
       out.push({
-        key: def.key, title: def.title, stack: st.stack, profile: st.profile, workloads: def.workloads, environments, measures: groupMeasures(rows),
-        ...sectionAspects(environments, records, inputs), tcgEnvironments: tcg, notes,
+        key: group, id: `s${si}-${group}`, title: GROUP_TITLES[group], stack: st.stack, profile: st.profile, workloads, environments: st.environments,
+        measures: groupMeasures(rows), ...sectionAspects(st.environments, records, inputs), tcgEnvironments: tcg, notes,
       });
     }
-  }
+  });
   return out;
-}
-
-function buildCurves(comparison: Comparison): Curve[] {
-  const curves = new Map<string, { c: Omit<Curve, "lines">; lines: Map<string, { x: number; row: Row }[]> }>();
-  for (const row of comparison.rows) {
-    if (row.workload !== "redis" && row.workload !== "mysql") continue;
-    const conc = concurrencyOf(row.params);
-    if (!conc || row.median === null) continue;
-    const series = seriesOf(row.case, row.params);
-    const key = [row.stack, row.profile, row.workload, series, row.metric].join("\u0000");
-    let entry = curves.get(key);
-    if (!entry) curves.set(key, (entry = { c: { stack: row.stack, profile: row.profile, workload: row.workload, series, metric: row.metric, unit: row.unit, better: row.better, xName: conc.name }, lines: new Map() }));
-    const pts = entry.lines.get(row.environment) ?? [];
-    pts.push({ x: conc.x, row });
-    entry.lines.set(row.environment, pts);
-  }
-  // Throughput (higher is better) before latency, as the study's figures.
-  return [...curves.values()].sort((a, b) => (a.c.better === b.c.better ? 0 : a.c.better === "higher" ? -1 : 1)).map(({ c, lines }) => ({
-    ...c,
-    lines: [...lines].sort(([a], [b]) => environmentOrder(a, b)).map(([environment, points]) => ({ environment, points: points.sort((p, q) => p.x - q.x) })),
-  }));
 }
 
 function stackLabel(st: StackRun, multiProfile: boolean): string {
@@ -203,16 +166,34 @@ function buildCrossStack(comparison: Comparison): { columns: string[]; rows: Cro
     const st = comparison.stacks.find((s) => s.stack === row.stack && s.profile === row.profile)!;
     x.cells.set(stackLabel(st, multiProfile), row);
   }
-  return { columns, rows: [...byKey.values()].filter((r) => r.environment !== "native" && [...r.cells.values()].some((c) => c.verdict !== "baseline")) };
+  // Headline measures only: the cross-host view answers the study's question per host.
+  return { columns, rows: [...byKey.values()].filter((r) => [...r.cells.values()].some((c) => c.verdict !== "baseline" && c.role === "headline")) };
+}
+
+/**
+ * Margins a stack set (experiment.json's `margins`: group -> percent, e.g. { cpu: 2, io: 5 }), from the
+ * first run folder that has them; `virtperf report --margin` overrides them.
+ */
+function stackMargins(inputs: LoadedInputs): Record<string, number> {
+  for (const f of inputs.facts.values()) {
+    const m = (f.experiment as { margins?: unknown } | undefined)?.margins;
+    if (m && typeof m === "object") return Object.fromEntries(Object.entries(m).filter(([, v]) => typeof v === "number").map(([g, v]) => [g, (v as number) / 100]));
+  }
+  return {};
 }
 
 /** Everything the renderers need, from loaded inputs. */
-export function buildReport(inputs: LoadedInputs): ReportModel {
-  const comparison = compare(inputs.records);
+export function buildReport(inputs: LoadedInputs, options: ReportOptionsModel = {}): ReportModel {
+  const comparison = compare(inputs.records, { ...options, margins: { ...stackMargins(inputs), ...options.margins } });
+  const kinds = new Map(inputs.records.map((r) => [r.record.environment, r.record.kind] as const));
+  const envOrder = environmentOrderOf(kinds);
   const cross = buildCrossStack(comparison);
   const factsProblems = [...new Set([...inputs.facts.values()].flatMap((f) => f.unreadable))];
   return {
-    comparison, sections: buildSections(comparison, inputs), curves: buildCurves(comparison),
+    comparison, overviews: buildOverviews(comparison.rows, comparison.stacks), sections: buildSections(comparison, inputs, envOrder),
+    curves: buildCurves(comparison.rows, envOrder), runOrder: buildRunOrder(comparison.rows, comparison.stacks, inputs.records),
+    metadata: buildMetadata(inputs, comparison.stacks), tool: options.tool ?? { version: "unknown", commit: "unknown" },
     stackColumns: cross.columns, crossStack: cross.rows, factsProblems, sources: inputs.sources,
+    skipped: inputs.skipped, duplicates: inputs.duplicates, retried: inputs.retried, problems: comparison.problems,
   };
 }

@@ -8,6 +8,7 @@ export const WARNING_CODES = [
   "missing",
   "no-baseline",
   "few-trials",
+  "quantised",
   "ci-below-95",
   "high-cv",
   "outliers",
@@ -17,18 +18,17 @@ export type WarningCode = (typeof WARNING_CODES)[number];
 
 /** Coefficient of variation above which a cell is flagged. */
 export const HIGH_CV = 0.1;
-/** Below this n a cell gets no usable interval. */
-export const MIN_TRIALS = 3;
 
 export const WARNING_TEXT: Record<WarningCode, string> = {
-  "tcg-guest": "guest ran under QEMU TCG (software emulation, no KVM): these are not KVM numbers; enable KVM on the host (/dev/kvm, the kvm_intel or kvm_amd module) and rerun",
+  "tcg-guest": "guest ran under QEMU TCG (software emulation, no KVM): these are not KVM numbers, so they get no verdict and no study mark; enable KVM on the host (/dev/kvm, the kvm_intel or kvm_amd module) and rerun",
   "failed-trials": "some trials failed and are left out: read their `error` in trials.jsonl, fix the cause and run `pulumi up` again to rerun only those",
   missing: "no successful trial: this cell is a gap, not a zero; check that the environment came up and rerun its trials",
   "no-baseline": "no successful native trial for this measure: no ratio can be computed; fix or add the native environment's trials",
-  "few-trials": `fewer than ${MIN_TRIALS} trials: the interval is missing or meaningless; raise \`repetitions\` in the stack config`,
-  "ci-below-95": "fewer than 6 trials: no pair of order statistics gives 95 % for the median, the interval shown (min..max) covers less; raise `repetitions` to 6 or more",
-  "high-cv": `trial-to-trial variation above ${HIGH_CV * 100} % (coefficient of variation): look for background load, CPU frequency scaling or thermal limits, or raise \`repetitions\``,
-  outliers: "some trials are outliers (modified z-score above 3.5): read their raw output before trusting the cell",
+  "few-trials": "too few trials for a verdict: with this many trials the exact rank test cannot reach the level asked (the cell gives the smallest attainable p); raise `repetitions` in the stack config (6 or more)",
+  quantised: "the metric is quantised (values tie: histogram buckets or printed digits): the interval is widened by one resolution step on each side, and a difference within one step gets no verdict; longer runs or finer buckets narrow it",
+  "ci-below-95": "fewer than 6 trials: no pair of order statistics gives 95 % for the median, the interval shown (min..max) covers less, as its label says; raise `repetitions` to 6 or more",
+  "high-cv": `trial-to-trial variation above ${HIGH_CV * 100} % (coefficient of variation): look for background load, CPU frequency scaling or thermal limits (see the run-order plot), or raise \`repetitions\``,
+  outliers: "some trials are outliers (modified z-score above 3.5): read their raw output and the run-order plot before trusting the cell",
   "non-positive": "values at or below zero: a ratio to native is undefined for this measure",
 };
 
@@ -38,8 +38,9 @@ export const WARNING_LABEL: Record<WarningCode, string> = {
   "failed-trials": "failed trials left out",
   missing: "no data",
   "no-baseline": "no native baseline",
-  "few-trials": `n < ${MIN_TRIALS}`,
-  "ci-below-95": "CI below 95 %",
+  "few-trials": "too few trials for a verdict",
+  quantised: "quantised: interval widened",
+  "ci-below-95": "median interval below 95 %",
   "high-cv": `CV > ${HIGH_CV * 100} %`,
   outliers: "outliers",
   "non-positive": "values <= 0",

@@ -33,7 +33,7 @@ export const DEFAULTS = {
   environments: PRESET_NAMES,
   acceleration: "auto" as Acceleration,
   profile: "quick" as ProfileName,
-  repetitions: 3,
+  repetitions: 6,
   seed: 1,
   debianSuite: "bookworm",
   resultsRoot: "results",

@@ -10,7 +10,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseRecord, RecordError, type TrialRecord } from "../workloads/record.ts";
+import { readTrialsFile, type TrialRecord, type TrialsRead } from "../workloads/record.ts";
 import type { Experiment } from "./experiment.ts";
 import type { Schedule, TrialPlan } from "./plan.ts";
 
@@ -47,24 +47,17 @@ export function resultsDir(x: Experiment, run: string): string {
 }
 
 /**
- * Reads trials.jsonl; a missing file is an empty run. A torn LAST line (the writer was killed mid-line)
- * is skipped; a bad line anywhere else is an error naming file and line.
+ * Every record of trials.jsonl, all attempts (resume counts failures), through the one reader beside the
+ * schema: a missing file is an empty run; a torn or bad line anywhere is skipped, never thrown, so it
+ * never blocks a resume (`readTrialsChecked` also returns the skipped lines, file:line and reason).
  */
 export function readTrials(dir: string): TrialRecord[] {
-  const file = join(dir, TRIALS_FILE);
-  if (!existsSync(file)) return [];
-  const lines = readFileSync(file, "utf8").split("\n");
-  const out: TrialRecord[] = [];
-  lines.forEach((line, i) => {
-    if (!line.trim()) return;
-    try {
-      out.push(parseRecord(line, { file, line: i + 1 }));
-    } catch (e) {
-      const isLast = lines.slice(i + 1).every((l) => !l.trim());
-      if (!(e instanceof RecordError && isLast && !line.endsWith("}"))) throw e;
-    }
-  });
-  return out;
+  return readTrialsChecked(dir).records.map((r) => r.record);
+}
+
+/** The reader's whole answer for a run folder: records with file:line, and the lines it skipped. */
+export function readTrialsChecked(dir: string): TrialsRead {
+  return readTrialsFile(join(dir, TRIALS_FILE));
 }
 
 /** Attempts per trial id from attempts.log: exit codes in order. */

@@ -1,7 +1,9 @@
 /**
  * The trial record, schema `virtperf.trial/1` (DESIGN.md): one JSON object per line of trials.jsonl.
- * Writers build it with `makeRecord`; readers check it with `parseRecord`.
+ * Writers build it with `makeRecord`; readers check it with `parseRecord`. `readTrialsFile` is the one
+ * reader of trials.jsonl, for resuming a run (stacks/results.ts) and for the report (analysis/load.ts).
  */
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { z } from "zod";
 import { Ajv } from "ajv";
 import { WORKLOAD_IDS, PROFILES } from "./contract.ts";
@@ -87,25 +89,150 @@ export { RecordError } from "../lib/errors.ts";
 // to a JSON-Schema validator (3x faster here); zod runs only on a failure, for its precise message.
 const isTrialRecord = new Ajv({ allowUnionTypes: true }).compile<TrialRecord>(z.toJSONSchema(trialRecordSchema, { target: "draft-07" }));
 
-/** Parses and checks one line of trials.jsonl; the error names the file and line. */
-export function parseRecord(line: string, where: { file: string; line: number }): TrialRecord {
+/** Why one line is not a trial record (no file or line in it), or the record. */
+function checkRecord(line: string): TrialRecord | string {
   let json: unknown;
   try {
     json = JSON.parse(line);
   } catch (e) {
-    throw new RecordError(`${where.file}:${where.line}: not valid JSON (${(e as Error).message})`);
+    return `not valid JSON (${(e as Error).message})`;
   }
   const schema = (json as { schema?: unknown } | null)?.schema;
-  if (schema !== TRIAL_SCHEMA) {
-    throw new RecordError(`${where.file}:${where.line}: unknown schema ${JSON.stringify(schema)}; this virtperf reads "${TRIAL_SCHEMA}"`);
-  }
+  if (schema !== TRIAL_SCHEMA) return `unknown schema ${JSON.stringify(schema)}; this virtperf reads "${TRIAL_SCHEMA}"`;
   if (!isTrialRecord(json)) {
-    const r = trialRecordSchema.safeParse(json);
-    const first = r.error?.issues[0];
-    throw new RecordError(`${where.file}:${where.line}: ${first ? `field "${first.path.join(".")}": ${first.message}` : "not a trial record"}`);
+    const first = trialRecordSchema.safeParse(json).error?.issues[0];
+    return first ? `field "${first.path.join(".")}": ${first.message}` : "not a trial record";
   }
-  if (json.status === "ok" && json.cases.every((c) => c.metrics.length === 0)) {
-    throw new RecordError(`${where.file}:${where.line}: status "ok" but no metrics`);
-  }
+  if (json.status === "ok" && json.cases.every((c) => c.metrics.length === 0)) return `status "ok" but no metrics`;
   return json;
+}
+
+/** Parses and checks one line of trials.jsonl; the error names the file and line. */
+export function parseRecord(line: string, where: { file: string; line: number }): TrialRecord {
+  const r = checkRecord(line);
+  if (typeof r === "string") throw new RecordError(`${printable(where.file)}:${where.line}: ${printable(r)}`);
+  return r;
+}
+
+// ---- The one reader of trials.jsonl (resume in stacks/results.ts, the report in analysis/load.ts). ----
+
+/** A record and where it came from (for messages). */
+export interface LocatedRecord {
+  readonly record: TrialRecord;
+  readonly file: string;
+  readonly line: number;
+}
+
+/** A line (or a whole file) that was left out, and why; `line` is 0 for the whole file. */
+export interface SkippedLine {
+  readonly file: string;
+  readonly line: number;
+  readonly reason: string;
+}
+
+export interface TrialsRead {
+  /** Every record of the file, in file order (all attempts: see `dedupeTrials`). */
+  readonly records: LocatedRecord[];
+  /** Torn or bad lines, and files that could not be read: never fatal, for the caller to warn about. */
+  readonly skipped: SkippedLine[];
+}
+
+/** Longest text kept of a bad line's reason (JSON.parse quotes the line). */
+const REASON_MAX = 200;
+
+/**
+ * Control characters (ANSI escapes, CR, NUL, C1) of untrusted text made visible (`\x1b`), so a bad file
+ * cannot move the cursor or recolour the terminal when a message echoes it; tabs and newlines too.
+ */
+export function printable(text: string, max = Infinity): string {
+  // eslint-disable-next-line no-control-regex
+  const s = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code > 0xff ? `\\u${code.toString(16).padStart(4, "0")}` : `\\x${code.toString(16).padStart(2, "0")}`;
+  });
+  return s.length > max ? `${s.slice(0, max)}...` : s;
+}
+
+/** Parses the lines of a trials.jsonl text; blank lines are ignored, bad ones skipped and listed. Never throws. */
+export function parseTrialsText(text: string, file: string): TrialsRead {
+  const records: LocatedRecord[] = [];
+  const skipped: SkippedLine[] = [];
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.trim() === "") continue;
+    const r = checkRecord(line);
+    if (typeof r === "string") skipped.push({ file, line: i + 1, reason: printable(r, REASON_MAX) });
+    else records.push({ record: r, file, line: i + 1 });
+  }
+  return { records, skipped };
+}
+
+/**
+ * Why `path` must not be opened as a trials file (a directory, FIFO, socket or device: opening a FIFO
+ * blocks until a writer comes), or undefined for a regular file. The type is checked before any open.
+ */
+export function notARegularFile(path: string): string | undefined {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : `cannot read it (${(e as Error).message})`;
+  }
+  if (st.isFile()) return undefined;
+  const kind = st.isDirectory() ? "a directory" : st.isFIFO() ? "a FIFO (named pipe)" : st.isSocket() ? "a socket" : st.isCharacterDevice() || st.isBlockDevice() ? "a device" : "not a regular file";
+  return `is ${kind}, not a regular file`;
+}
+
+/**
+ * Reads one trials.jsonl; a missing file is an empty run (a run that has not started). Anything else that
+ * is not a readable regular file is skipped whole (line 0) with the reason. Never throws.
+ */
+export function readTrialsFile(path: string): TrialsRead {
+  if (!existsSync(path)) return { records: [], skipped: [] };
+  const why = notARegularFile(path);
+  if (why) return { records: [], skipped: [{ file: path, line: 0, reason: why }] };
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    return { records: [], skipped: [{ file: path, line: 0, reason: `cannot read it (${printable((e as Error).message, REASON_MAX)})` }] };
+  }
+  return parseTrialsText(text, path);
+}
+
+/** The trial a record belongs to: a resumed run can append the same trial's record twice. */
+export function trialKey(r: TrialRecord): string {
+  return [r.stack, r.run, r.order, r.environment, r.workload, r.rep, r.warmup].join("\u0000");
+}
+
+export interface Deduped {
+  /** One record per trial: its first ok record, else its last failed one. */
+  readonly records: LocatedRecord[];
+  /** Further ok records of a trial already counted (the first one is kept), by file:line. */
+  readonly duplicates: SkippedLine[];
+  /** Failed attempts of trials that later succeeded (retried, so not failed trials). */
+  readonly retried: number;
+}
+
+/**
+ * One record per trial (same stack, run, order, environment, workload, rep, warm-up), for statistics:
+ * a trial counts once however often its record was appended. File order is kept.
+ */
+export function dedupeTrials(records: readonly LocatedRecord[]): Deduped {
+  const chosen = new Map<string, LocatedRecord>();
+  const duplicates: SkippedLine[] = [];
+  let retried = 0;
+  for (const r of records) {
+    const k = trialKey(r.record);
+    const had = chosen.get(k);
+    if (!had) { chosen.set(k, r); continue; }
+    const okHad = had.record.status === "ok";
+    const okNew = r.record.status === "ok";
+    if (okHad && okNew) duplicates.push({ file: r.file, line: r.line, reason: `the same trial as ${printable(had.file)}:${had.line}, counted once` });
+    else if (okHad || okNew) { retried++; if (okNew) chosen.set(k, r); }
+    else { retried++; chosen.set(k, r); }
+  }
+  const keep = new Set(chosen.values());
+  return { records: records.filter((r) => keep.has(r)), duplicates, retried };
 }

@@ -1,7 +1,9 @@
 /**
  * results.csv: tidy data for pandas and R, one row per metric value of each trial (RFC 4180 quoting).
  * A failed trial gives one row with empty metric and value (NA), so failures are visible, not dropped;
- * warm-up trials are kept and marked (filter on `warmup` and `status`).
+ * warm-up trials are kept and marked (filter on `warmup` and `status`). Text cells that a spreadsheet
+ * would run as a formula (leading = + - @ tab or CR) get a leading ' (OWASP CSV injection); numbers stay
+ * numbers.
  */
 import type { LocatedRecord } from "../load.ts";
 
@@ -10,9 +12,14 @@ export const CSV_COLUMNS = [
   "status", "startedAt", "tool", "toolVersion", "case", "params", "metric", "value", "unit", "better", "error",
 ] as const;
 
+/** A text cell no spreadsheet runs as a formula. */
+export function guardFormula(s: string): string {
+  return /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+}
+
 function quote(v: string | number | boolean | null): string {
   if (v === null) return "";
-  const s = String(v);
+  const s = typeof v === "string" ? guardFormula(v) : String(v);
   return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 

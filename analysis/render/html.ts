@@ -1,143 +1,108 @@
 /**
- * report.html: one self-contained page (inline CSS and SVG, no script, nothing fetched) with the same
- * tables as report.md and charts: ratio bars with interval whiskers per workload (the study's ratio as
- * a yellow diamond), throughput/latency-versus-concurrency curves for Redis and MySQL, and fio latency
- * percentiles. Syntax only: numbers and words come from the model and format.ts.
+ * report.html: one self-contained page (inline CSS and SVG, no script, nothing fetched). Page one answers
+ * the study's question: the overhead-at-a-glance forest plot per stack, the same numbers as a compact
+ * table, how many tests the verdicts control for, a table of contents; below, each section collapsible
+ * (<details>) with its charts, per-trial data, run-order plots, curves and tables. Syntax only: tables
+ * come from tables.ts, words from format.ts, numbers from the model.
  */
-import type { Row } from "../compare.ts";
-import type { ReportModel, Section, Curve } from "../sections.ts";
-import { METHOD_TEXT, SMOKE_STUDY_NOTE, measureLabel, medianText, rangeText, ratioShort, ratioText, referenceText, smokeText, warningsText, directionText } from "../format.ts";
+import type { ReportModel, Section } from "../sections.ts";
+import { METHOD_TEXT, SMOKE_STUDY_NOTE, familyText, smokeText } from "../format.ts";
 import { WARNING_CODES, WARNING_LABEL, WARNING_TEXT, type WarningCode } from "../warnings.ts";
-import { CHART_CSS, colorOf, esc, lineChart, ratioChart, type RatioBar } from "./svg.ts";
+import { CHART_CSS, esc, MARK_STYLE } from "./svg.ts";
+import { crossStackTable, curveTable, curveTitle, differencesTable, failuresText, glanceTable, inputProblems, measureTable, metaTable, stacksTable, type Table } from "./tables.ts";
+import { curveCharts, glanceChart, runOrderChart, stripCharts, workloadForests } from "./html-charts.ts";
+import { fioLatencyCharts } from "./html-fio.ts";
 
-function htmlTable(header: readonly string[], rows: readonly (readonly string[])[], cls = ""): string {
-  const head = `<tr>${header.map((h) => `<th>${esc(h)}</th>`).join("")}</tr>`;
-  const body = rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join("")}</tr>`).join("");
+export function htmlTable(t: Table, cls = ""): string {
+  const head = `<tr>${t.header.map((h) => `<th>${esc(h)}</th>`).join("")}</tr>`;
+  const body = t.rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join("")}</tr>`).join("");
   return `<table class="${cls}"><thead>${head}</thead><tbody>${body}</tbody></table>`;
-}
-
-function bar(r: Row, label: string): RatioBar {
-  const tooltip = `${r.environment}, ${r.workload} ${r.case} ${r.metric}: median ${medianText(r)} ${r.unit}, n=${r.n}; ${ratioText(r)}`;
-  return { label, ratio: r.ratio, low: r.ratioLow, high: r.ratioHigh, verdict: r.verdict, text: ratioShort(r), tooltip, reference: r.reference?.ratio ?? null, outlier: r.warnings.includes("tcg-guest") };
-}
-
-function workloadCharts(section: Section): string {
-  const byWorkload = new Map<string, RatioBar[]>();
-  for (const m of section.measures) {
-    if (section.key === "io" && /lat|_p\d/.test(m.metric)) continue; // latency percentiles get their own chart
-    for (const r of m.rows) {
-      if (r.verdict === "baseline") continue;
-      const label = `${m.case === m.workload ? "" : `${m.case} `}${m.metric} · ${r.environment}${r.warnings.includes("tcg-guest") ? " (TCG)" : ""}`;
-      const list = byWorkload.get(m.workload) ?? [];
-      list.push(bar(r, label));
-      byWorkload.set(m.workload, list);
-    }
-  }
-  return [...byWorkload].map(([w, bars]) => ratioChart(`${w}: ratio to native (95 % CI); right of x1 is more, not better: see each metric's direction`, bars)).join("");
-}
-
-function curveChart(curve: Curve): string {
-  const series = curve.lines.map((l, i) => ({
-    name: `${l.environment}${l.points.some((p) => p.row.warnings.includes("tcg-guest")) ? " (TCG)" : ""}`, color: colorOf(i),
-    points: l.points.map((p) => ({ x: p.x, y: p.row.median!, low: p.row.ciLow, high: p.row.ciHigh, tooltip: `${l.environment}, ${curve.xName} ${p.x}: ${medianText(p.row)} ${curve.unit}; ${ratioShort(p.row)}` })),
-  }));
-  return lineChart({ title: `${curve.workload} ${curve.series}: ${curve.metric} against ${curve.xName} (median, 95 % CI)`, xLabel: curve.xName, yLabel: `${curve.metric} (${curve.unit}, ${directionText(curve.better)})`, logX: true }, series);
-}
-
-/** Percentile of a latency metric name: clat_p99 -> 99, clat_p99_9 / clat_p99.9 -> 99.9, read_clat_p50 -> 50. */
-export function percentileOf(metric: string): number | undefined {
-  const m = metric.match(/^(?:read_|write_)?c?lat(?:ency)?_p(\d+)(?:[._](\d+))?$/);
-  return m ? Number(m[2] ? `${m[1]}.${m[2]}` : m[1]) : undefined;
-}
-
-/** "read" / "write" for a mixed case's per-direction metric, "" otherwise. */
-function directionOf(metric: string): string {
-  return metric.match(/^(read|write)_/)?.[1] ?? "";
-}
-
-function fioLatencyCharts(section: Section): string {
-  const byCase = new Map<string, Row[]>();
-  for (const m of section.measures) {
-    if (m.workload !== "fio" || percentileOf(m.metric) === undefined) continue;
-    // A mixed case has read and write percentiles: one chart per direction, never one line through both.
-    const key = `${m.case}${directionOf(m.metric) ? ` ${directionOf(m.metric)}` : ""}`;
-    byCase.set(key, [...(byCase.get(key) ?? []), ...m.rows]);
-  }
-  return [...byCase].map(([kase, rows]) => {
-    const pcts = [...new Set(rows.map((r) => percentileOf(r.metric)!))].sort((a, b) => a - b);
-    const envs = [...new Set(rows.map((r) => r.environment))];
-    const series = envs.map((env, i) => ({
-      name: env, color: colorOf(i),
-      points: rows.filter((r) => r.environment === env && r.median !== null).map((r) => ({
-        x: pcts.indexOf(percentileOf(r.metric)!), y: r.median!, low: r.ciLow, high: r.ciHigh, tooltip: `${env} ${r.metric}: ${medianText(r)} ${r.unit}; ${ratioShort(r)}`,
-      })).sort((a, b) => a.x - b.x),
-    }));
-    const unit = rows[0]?.unit ?? "";
-    return lineChart({ title: `fio ${kase}: completion latency percentiles (median of trials, 95 % CI)`, xLabel: "percentile", yLabel: `latency (${unit}, lower is better)`, logY: true, xCategories: pcts.map((p) => `p${p}`) }, series);
-  }).join("");
-}
-
-function measureTable(section: Section): string {
-  const hasRef = section.measures.some((m) => m.rows.some((r) => r.reference));
-  const rows = section.measures.flatMap((m) => m.rows.map((r, i) => [i === 0 ? measureLabel(m) : "", r.environment, medianText(r), String(r.n), rangeText(r), ratioText(r), warningsText(r), ...(hasRef ? [referenceText(r)] : [])]));
-  return htmlTable(["measure", "environment", "median [95 % CI]", "n", "min..max", "vs native (ratio [95 % CI])", "warnings", ...(hasRef ? ["study"] : [])], rows, "cells");
 }
 
 function differencesHtml(section: Section): string {
   const same = section.sameEverywhere.length ? `<p class="same"><i>Same in all:</i> ${section.sameEverywhere.map((x) => `${esc(x.label)}: ${esc(x.value)}`).join("<br>")}</p>` : "";
-  if (section.differences.length === 0) return `<p><i>What differs between these environments:</i> nothing that the run's facts and records show, beyond the environment kind.</p>${same}`;
-  const envs = section.differences[0]!.values.map(([env]) => env);
-  const table = htmlTable(["aspect", ...envs], section.differences.map((d) => [d.label, ...d.values.map(([, v]) => v)]), "aspects");
-  return `<p><i>What differs between these environments:</i></p>${table}${same}`;
+  const t = differencesTable(section);
+  if (!t) return `<p><i>What differs between these environments:</i> nothing that the run's facts and records show, beyond the environment kind.</p>${same}`;
+  return `<p><i>What differs between these environments:</i></p>${htmlTable(t, "aspects")}${same}`;
+}
+
+function sectionTitle(section: Section, multiStack: boolean): string {
+  return `${multiStack ? `${section.stack} (${section.profile}): ` : ""}${section.title}`;
 }
 
 function sectionHtml(model: ReportModel, section: Section, multiStack: boolean): string {
-  const parts = [`<h2>${esc(`${multiStack ? `${section.stack} (${section.profile}): ` : ""}${section.title}`)}</h2>`];
+  const parts: string[] = [];
   if (section.tcgEnvironments.length) parts.push(`<p class="warn"><b>Warning: ${esc(section.tcgEnvironments.join(", "))} ran under QEMU TCG, without KVM.</b> ${esc(WARNING_TEXT["tcg-guest"])}.</p>`);
-  parts.push(workloadCharts(section));
+  parts.push(workloadForests(section));
   const curves = model.curves.filter((c) => c.stack === section.stack && c.profile === section.profile && section.workloads.includes(c.workload));
-  parts.push(...curves.map(curveChart));
+  for (const c of curves) parts.push(curveCharts(model, c, section.environments), `<details class="sub"><summary>${esc(curveTitle(c))}: table</summary>${htmlTable(curveTable(c), "cells")}</details>`);
   if (section.key === "io") parts.push(fioLatencyCharts(section));
-  if (section.measures.length) parts.push(measureTable(section));
+  for (const w of section.workloads) {
+    const ro = model.runOrder.find((p) => p.stack === section.stack && p.profile === section.profile && p.workload === w);
+    if (ro) parts.push(runOrderChart(ro));
+    const strips = stripCharts(section, w);
+    if (strips) parts.push(`<details class="sub" data-trials="${esc(w)}"><summary>${esc(w)}: every trial, per metric and environment</summary>${strips}</details>`);
+  }
+  if (section.measures.length) parts.push(htmlTable(measureTable(section), "cells measures"));
   else parts.push(`<p class="warn">No successful trial in this section: every trial failed.</p>`);
   if (section.profile === "smoke" && section.measures.some((m) => m.rows.some((r) => r.reference))) parts.push(`<p class="note">${esc(SMOKE_STUDY_NOTE)}</p>`);
-  const st = model.comparison.stacks.find((s) => s.stack === section.stack && s.profile === section.profile);
-  const failures = st?.failures.filter((f) => section.workloads.includes(f.workload)) ?? [];
-  if (failures.length) parts.push(`<p class="warn">Failed trials (left out): ${esc(failures.map((f) => `${f.workload} on ${f.environment}: ${f.count}`).join("; "))}.</p>`);
+  const failures = failuresText(model, section);
+  if (failures) parts.push(`<p class="warn">Failed trials (left out): ${esc(failures)}.</p>`);
   parts.push(differencesHtml(section));
   parts.push(...section.notes.map((n) => `<p class="note">${esc(n)}</p>`));
   const used = new Set<WarningCode>(section.measures.flatMap((m) => m.rows.flatMap((r) => r.warnings)));
   const legend = WARNING_CODES.filter((c) => used.has(c));
   if (legend.length) parts.push(`<ul class="legend">${legend.map((c) => `<li><b>${esc(WARNING_LABEL[c])}</b>: ${esc(WARNING_TEXT[c])}</li>`).join("")}</ul>`);
-  return `<section data-section="${section.key}">${parts.join("\n")}</section>`;
+  return `<details class="section" id="${esc(section.id)}" data-section="${esc(section.key)}"><summary><h2>${esc(sectionTitle(section, multiStack))}</h2></summary>\n${parts.join("\n")}</details>`;
 }
 
 function crossStackHtml(model: ReportModel): string {
-  if (model.crossStack.length === 0) return "";
-  const rows = model.crossStack.map((x) => [measureLabel(x), x.environment, ...model.stackColumns.map((s) => { const r = x.cells.get(s); return r ? ratioShort(r) : "not run"; })]);
-  const bars = model.crossStack.flatMap((x) => model.stackColumns.flatMap((s) => { const r = x.cells.get(s); return r ? [bar(r, `${x.workload} ${x.case} ${x.metric} · ${x.environment} @ ${s}`)] : []; }));
-  return `<section data-section="cross"><h2>Across hosts: ratio to each host's own native</h2>${ratioChart("ratio to native per host (95 % CI)", bars)}${htmlTable(["measure", "environment", ...model.stackColumns], rows)}</section>`;
+  const t = crossStackTable(model);
+  if (!t) return "";
+  return `<details class="section" id="cross" data-section="cross"><summary><h2>Across hosts: ratio to each host's own native</h2></summary>${htmlTable(t, "cells")}</details>`;
+}
+
+function tocHtml(model: ReportModel, multiStack: boolean): string {
+  const items = [
+    ...model.overviews.filter((o) => o.rows.length).map((o) => `<a href="#glance-${esc(o.stack)}">${esc(multiStack ? `${o.stack}: overhead at a glance` : "Overhead at a glance")}</a>`),
+    `<a href="#methods">How to read</a>`, `<a href="#run">Run metadata</a>`,
+    ...model.sections.map((s) => `<a href="#${esc(s.id)}">${esc(sectionTitle(s, multiStack))}</a>`),
+    ...(model.crossStack.length ? [`<a href="#cross">Across hosts</a>`] : []),
+  ];
+  return `<nav class="toc"><b>Contents</b> ${items.join(" · ")}</nav>`;
 }
 
 const PAGE_CSS = `
-body{font-family:system-ui,sans-serif;margin:24px auto;max-width:1200px;padding:0 16px;color:#1a1a1a;line-height:1.4}
-h1{font-size:24px} h2{font-size:19px;margin-top:36px;border-bottom:1px solid #ddd;padding-bottom:4px}
+body{font-family:system-ui,sans-serif;margin:20px auto;max-width:1280px;padding:0 16px;color:#1a1a1a;line-height:1.4}
+h1{font-size:23px;margin-bottom:4px} h2{font-size:18px;margin:0;display:inline} section.glance h2{display:block;margin-top:18px}
+summary{cursor:pointer;padding:6px 0} details.section{border-top:1px solid #ddd;margin-top:14px} details.sub summary{font-size:13px;color:#333}
 table{border-collapse:collapse;font-size:12.5px;margin:10px 0} th,td{border:1px solid #ddd;padding:3px 7px;text-align:left;vertical-align:top}
-th{background:#f3f5f7} table.cells td:nth-child(4){text-align:right}
-.warn{background:#fff3f0;border-left:4px solid #d1495b;padding:6px 10px} .note{color:#444;font-style:italic}
+th{background:#f3f5f7} table.measures td:nth-child(4){text-align:right} table.glance td{white-space:normal;min-width:120px}
+.warn{background:#fff3e6;border-left:4px solid #D55E00;padding:6px 10px} .note{color:#444;font-style:italic} .meta{color:#333;font-size:13px;margin-top:0}
 .legend{font-size:12.5px;color:#333} .same{font-size:12.5px;color:#333} table.aspects td:first-child{font-weight:600;white-space:nowrap} .methods li{font-size:13px}
+nav.toc{font-size:13.5px;background:#f6f8fa;padding:8px 10px;margin:14px 0} nav.toc a{color:#0b4f8a} .family{font-size:13.5px}
 `;
+
+function headLines(model: ReportModel): string {
+  const meta = model.metadata.map((m) => `${m.stack}: ${m.first ? m.first.slice(0, 10) : "date unknown"}, governor ${m.governor}, SMT ${m.smt}, NUMA ${m.numa}`).join("; ");
+  return `<p class="meta">Inputs: ${esc(model.sources.join(", "))}. Report by virtperf ${esc(model.tool.version)} (commit ${esc(model.tool.commit)}). ${esc(meta)}.</p>`;
+}
 
 export function renderHtml(model: ReportModel): string {
   const multiStack = model.comparison.stacks.length > 1;
-  const overview = htmlTable(["stack", "profile", "host", "runs", "environments", "baseline", "trials ok", "failed", "warm-up (not counted)"],
-    model.comparison.stacks.map((s) => [s.stack, s.profile, s.hosts.join(", "), s.runs.join(", "), s.environments.join(", "), s.baseline ?? "none (no ratios)", String(s.trials.ok), String(s.trials.failed), String(s.trials.warmup)]));
+  const tcgEnvs = [...new Set(model.sections.flatMap((s) => s.tcgEnvironments.map((e) => `${multiStack ? `${s.stack}/` : ""}${e}`)))];
+  const problems = inputProblems(model);
   const body = [
-    `<h1>virtperf report: what isolation costs against bare metal</h1>`,
-    `<p>Inputs: ${esc(model.sources.join(", "))}</p>`, overview,
+    `<h1>virtperf report: what isolation costs against bare metal</h1>`, headLines(model),
     ...[smokeText(model.comparison.stacks)].filter((t) => t !== undefined).map((t) => `<p class="warn smoke"><b>${esc(t)}</b></p>`),
-    `<ul class="methods">${METHOD_TEXT.map((t) => `<li>${esc(t)}</li>`).join("")}<li>Charts: bars run from x1 (native) to each environment's ratio, green when better than native in the metric's direction, red when worse, grey when not significant; whiskers are the 95 % interval; a yellow diamond marks the study's ratio for the same configuration.</li></ul>`,
+    ...(tcgEnvs.length ? [`<p class="warn"><b>${esc(tcgEnvs.join(", "))} ran under QEMU TCG, without KVM:</b> not KVM numbers, shown on their own axis, never judged and never set beside the study's KVM figures.</p>`] : []),
+    ...model.overviews.filter((o) => o.rows.length).map((o) => `<section class="glance" id="glance-${esc(o.stack)}">${glanceChart(o, multiStack)}${htmlTable(glanceTable(o), "glance")}</section>`),
+    `<p class="family">${esc(familyText(model.comparison.family))}</p>`,
+    tocHtml(model, multiStack),
+    ...(problems.length ? [`<p class="warn">Input problems (left out, the rest is reported): ${esc(problems.join("; "))}</p>`] : []),
     ...(model.factsProblems.length ? [`<p class="warn">Facts files that could not be read: ${esc(model.factsProblems.join("; "))}</p>`] : []),
+    `<details class="section" id="methods"><summary><h2>How to read</h2></summary><ul class="methods">${METHOD_TEXT.map((t) => `<li>${esc(t)}</li>`).join("")}<li>${esc(`Marks: ${Object.values(MARK_STYLE).map((s) => s.label).join("; ")}; the study's figure is an orange hollow diamond, its approximate range an orange band. Environments in curves, per-trial and run-order charts have their own colours and shapes.`)}</li></ul></details>`,
+    `<details class="section" id="run"><summary><h2>Run metadata</h2></summary>${htmlTable(stacksTable(model))}${htmlTable(metaTable(model))}</details>`,
     ...model.sections.map((s) => sectionHtml(model, s, multiStack)),
     crossStackHtml(model),
   ];

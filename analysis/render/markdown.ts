@@ -1,124 +1,86 @@
 /**
- * report.md: the report model as Markdown, shaped like the study's tables. Syntax only: every number
- * and word comes from the model (sections.ts) and the shared cell texts (format.ts).
+ * report.md: the report model as Markdown, page one first (overhead at a glance as a table), then the
+ * sections. Syntax only: every table comes from tables.ts, every word from format.ts. Every piece of
+ * text from the inputs is escaped: `|`, HTML (`<`, `>`, `&`) and control characters.
  */
-import type { Row } from "../compare.ts";
-import type { Curve, ReportModel, Section } from "../sections.ts";
-import { METHOD_TEXT, SMOKE_STUDY_NOTE, measureLabel, medianText, num, rangeText, ratioShort, ratioText, referenceText, smokeText, warningsText, directionText } from "../format.ts";
+import type { ReportModel, Section } from "../sections.ts";
+import { METHOD_TEXT, SMOKE_STUDY_NOTE, familyText, num, smokeText } from "../format.ts";
 import { WARNING_CODES, WARNING_LABEL, WARNING_TEXT, type WarningCode } from "../warnings.ts";
+import { printable } from "../../workloads/record.ts";
+import { crossStackTable, curveTable, curveTitle, differencesTable, failuresText, glanceTable, inputProblems, measureTable, metaTable, stacksTable, type Table } from "./tables.ts";
 
-function cell(text: string): string {
-  return text.replaceAll("|", "\\|").replaceAll("\n", " ");
+/** Text safe in Markdown and in any HTML a viewer renders from it. */
+export function mdText(text: string): string {
+  return printable(text).replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 }
 
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const lines = [`| ${header.map(cell).join(" | ")} |`, `|${header.map(() => "---").join("|")}|`];
-  for (const r of rows) lines.push(`| ${r.map(cell).join(" | ")} |`);
+function cell(text: string): string {
+  return mdText(text).replaceAll("|", "\\|").replaceAll("\n", " ");
+}
+
+function table(t: Table): string {
+  const lines = [`| ${t.header.map(cell).join(" | ")} |`, `|${t.header.map(() => "---").join("|")}|`];
+  for (const r of t.rows) lines.push(`| ${r.map(cell).join(" | ")} |`);
   return lines.join("\n");
 }
 
-function overview(model: ReportModel): string {
-  const rows = model.comparison.stacks.map((s) => [
-    s.stack, s.profile, s.hosts.join(", "), s.runs.join(", "), s.environments.join(", "), s.baseline ?? "none (no ratios)",
-    String(s.trials.ok), String(s.trials.failed), String(s.trials.warmup),
-  ]);
-  return table(["stack", "profile", "host", "runs", "environments", "baseline", "trials ok", "failed", "warm-up (not counted)"], rows);
-}
-
-function measureTable(section: Section): string {
-  const hasReference = section.measures.some((m) => m.rows.some((r) => r.reference));
-  const header = ["measure", "environment", "median [95 % CI]", "n", "min..max", "vs native (ratio [95 % CI])", "warnings", ...(hasReference ? ["study"] : [])];
-  const rows: string[][] = [];
-  for (const m of section.measures) {
-    m.rows.forEach((r, i) => {
-      rows.push([i === 0 ? measureLabel(m) : "", r.environment, medianText(r), String(r.n), rangeText(r), ratioText(r), warningsText(r), ...(hasReference ? [referenceText(r)] : [])]);
-    });
-  }
-  return table(header, rows);
-}
-
-function curveTable(curve: Curve): string {
-  const xs = [...new Set(curve.lines.flatMap((l) => l.points.map((p) => p.x)))].sort((a, b) => a - b);
-  const envs = curve.lines.map((l) => l.environment);
-  const rows = xs.map((x) => [String(x), ...curve.lines.map((l) => {
-    const p = l.points.find((q) => q.x === x);
-    if (!p) return "gap";
-    // The interval level is stated once under the table; other warnings stay in the cell.
-    const w = p.row.warnings.filter((c) => c !== "ci-below-95").map((c) => WARNING_LABEL[c]).join("; ");
-    return `${num(p.row.median!)} [${p.row.ciLow === null ? "-" : num(p.row.ciLow)}, ${p.row.ciHigh === null ? "-" : num(p.row.ciHigh)}]; ${ratioShort(p.row)}${w ? ` (${w})` : ""}`;
-  })]);
-  const title = `**${curve.workload} ${curve.series}: ${curve.metric} (${curve.unit}, ${directionText(curve.better)}) against ${curve.xName}**`;
-  const levels = curve.lines.flatMap((l) => l.points.map((p) => p.row.ciLevel)).filter((v): v is number => v !== null && v < 0.95);
-  const levelNote = levels.length ? `\n\n_Cells: median [interval of the median]; with few trials some intervals cover only ${Math.floor(Math.min(...levels) * 100)} %._` : "";
-  return `${title}\n\n${table([curve.xName, ...envs], rows)}${levelNote}`;
-}
-
-function differences(section: Section): string {
-  const same = section.sameEverywhere.length ? `\n\n_Same in all:_\n\n${section.sameEverywhere.map((s) => `- ${s.label}: ${s.value}`).join("\n")}` : "";
-  if (section.differences.length === 0) return `_What differs between these environments:_ nothing that the run's facts and records show, beyond the environment kind.${same}`;
-  const envs = section.differences[0]!.values.map(([env]) => env);
-  const rows = section.differences.map((d) => [d.label, ...d.values.map(([, v]) => v)]);
-  return `_What differs between these environments:_\n\n${table(["aspect", ...envs], rows)}${same}`;
-}
-
-/** A stack's smoke-profile note where its section shows the study's figures. */
 function smokeStudyNote(section: Section): string {
   const hasReference = section.measures.some((m) => m.rows.some((r) => r.reference));
   return section.profile === "smoke" && hasReference ? `_${SMOKE_STUDY_NOTE}_` : "";
 }
 
-function warningLegend(rows: readonly Row[]): string {
-  const used = new Set<WarningCode>(rows.flatMap((r) => r.warnings));
-  const lines = WARNING_CODES.filter((c) => used.has(c)).map((c) => `- **${WARNING_LABEL[c]}**: ${WARNING_TEXT[c]}`);
+function warningLegend(section: Section): string {
+  const used = new Set<WarningCode>(section.measures.flatMap((m) => m.rows.flatMap((r) => r.warnings)));
+  const lines = WARNING_CODES.filter((c) => used.has(c)).map((c) => `- **${WARNING_LABEL[c]}**: ${mdText(WARNING_TEXT[c])}`);
   return lines.length ? `_Warnings:_\n\n${lines.join("\n")}` : "";
 }
 
-function sectionText(model: ReportModel, section: Section, multiStack: boolean): string {
-  const parts = [`## ${multiStack ? `${section.stack} (${section.profile}): ` : ""}${section.title}`];
-  if (section.tcgEnvironments.length) {
-    parts.push(`> **Warning: ${section.tcgEnvironments.join(", ")} ran under QEMU TCG, without KVM.** ${WARNING_TEXT["tcg-guest"]}.`);
-  }
-  const curves = model.curves.filter((c) => c.stack === section.stack && c.profile === section.profile && section.measures.some((m) => m.workload === c.workload));
-  if (curves.length) parts.push(...curves.map(curveTable));
-  else if (section.measures.length) parts.push(measureTable(section));
-  const smoke = smokeStudyNote(section);
-  if (smoke) parts.push(smoke);
-  const st = model.comparison.stacks.find((s) => s.stack === section.stack && s.profile === section.profile);
-  const relevant = st?.failures.filter((f) => section.workloads.includes(f.workload)) ?? [];
-  if (relevant.length) parts.push(`_Failed trials (left out):_ ${relevant.map((f) => `${f.workload} on ${f.environment}: ${f.count}`).join("; ")}.`);
-  if (section.measures.length === 0) parts.push("_No successful trial in this section: every trial failed._");
-  parts.push(differences(section));
-  if (section.notes.length) parts.push(section.notes.map((n) => `_${n}_`).join("\n\n"));
-  const legend = warningLegend(section.measures.flatMap((m) => m.rows));
-  if (legend) parts.push(legend);
-  return parts.join("\n\n");
+function differences(section: Section): string {
+  const same = section.sameEverywhere.length ? `\n\n_Same in all:_\n\n${section.sameEverywhere.map((s) => `- ${mdText(s.label)}: ${mdText(s.value)}`).join("\n")}` : "";
+  const t = differencesTable(section);
+  if (!t) return `_What differs between these environments:_ nothing that the run's facts and records show, beyond the environment kind.${same}`;
+  return `_What differs between these environments:_\n\n${table(t)}${same}`;
 }
 
-function crossStack(model: ReportModel): string {
-  if (model.crossStack.length === 0) return "";
-  const rows = model.crossStack.map((x) => [
-    measureLabel(x), x.environment,
-    ...model.stackColumns.map((s) => {
-      const r = x.cells.get(s);
-      return r ? `${ratioShort(r)}${r.warnings.includes("tcg-guest") ? " (TCG)" : ""}` : "not run";
-    }),
-  ]);
-  return `## Across hosts: ratio to each host's own native\n\n${table(["measure", "environment", ...model.stackColumns], rows)}`;
+function sectionText(model: ReportModel, section: Section, multiStack: boolean): string {
+  const parts = [`## ${mdText(`${multiStack ? `${section.stack} (${section.profile}): ` : ""}${section.title}`)}`];
+  if (section.tcgEnvironments.length) parts.push(`> **Warning: ${mdText(section.tcgEnvironments.join(", "))} ran under QEMU TCG, without KVM.** ${mdText(WARNING_TEXT["tcg-guest"])}.`);
+  const curves = model.curves.filter((c) => c.stack === section.stack && c.profile === section.profile && section.workloads.includes(c.workload));
+  for (const c of curves) parts.push(`**${mdText(curveTitle(c))}**\n\n${table(curveTable(c))}`);
+  if (section.measures.length) parts.push(table(measureTable(section)));
+  const smoke = smokeStudyNote(section);
+  if (smoke) parts.push(smoke);
+  const failures = failuresText(model, section);
+  if (failures) parts.push(`_Failed trials (left out):_ ${mdText(failures)}.`);
+  if (section.measures.length === 0) parts.push("_No successful trial in this section: every trial failed._");
+  parts.push(differences(section));
+  if (section.notes.length) parts.push(section.notes.map((n) => `_${mdText(n)}_`).join("\n\n"));
+  const legend = warningLegend(section);
+  if (legend) parts.push(legend);
+  return parts.join("\n\n");
 }
 
 export function renderMarkdown(model: ReportModel): string {
   const multiStack = model.comparison.stacks.length > 1;
   const parts = [
     "# virtperf report: what isolation costs against bare metal",
-    `Inputs: ${model.sources.map((s) => `\`${s}\``).join(", ")}`,
-    overview(model),
-    ...[smokeText(model.comparison.stacks)].filter((t) => t !== undefined).map((t) => `> **${t}**`),
-    `How to read:\n\n${METHOD_TEXT.map((t) => `- ${t}`).join("\n")}`,
+    `Inputs: ${model.sources.map((s) => `\`${mdText(s).replaceAll("`", "'")}\``).join(", ")}; written by virtperf ${mdText(model.tool.version)} (commit ${mdText(model.tool.commit)}).`,
+    table(stacksTable(model)),
+    table(metaTable(model)),
+    ...[smokeText(model.comparison.stacks)].filter((t) => t !== undefined).map((t) => `> **${mdText(t)}**`),
   ];
-  if (model.factsProblems.length) parts.push(`_Facts files that could not be read:_\n\n${model.factsProblems.map((p) => `- ${p}`).join("\n")}`);
+  for (const ov of model.overviews) {
+    if (ov.rows.length === 0) continue;
+    parts.push(`## ${mdText(multiStack ? `${ov.stack} (${ov.profile}): overhead at a glance` : "Overhead at a glance")}\n\n_Performance against ${mdText(ov.baseline ?? "native")} (> 1 is better, whatever the metric's direction)._\n\n${table(glanceTable(ov))}`);
+  }
+  parts.push(mdText(familyText(model.comparison.family)));
+  parts.push(`How to read:\n\n${METHOD_TEXT.map((t) => `- ${mdText(t)}`).join("\n")}`);
+  const problems = inputProblems(model);
+  if (problems.length) parts.push(`_Input problems (left out, the rest is reported):_\n\n${problems.map((p) => `- ${mdText(p)}`).join("\n")}`);
+  if (model.factsProblems.length) parts.push(`_Facts files that could not be read:_\n\n${model.factsProblems.map((p) => `- ${mdText(p)}`).join("\n")}`);
   for (const section of model.sections) parts.push(sectionText(model, section, multiStack));
-  const cross = crossStack(model);
-  if (cross) parts.push(cross);
+  const cross = crossStackTable(model);
+  if (cross) parts.push(`## Across hosts: ratio to each host's own native\n\n${table(cross)}`);
   parts.push(`_Rows: ${model.comparison.rows.length}; numbers at about 4 significant digits (${num(1234.5678)}, ${num(0.012345)}); full precision in summary.json._`);
   return parts.join("\n\n") + "\n";
 }

@@ -1,7 +1,8 @@
 /**
  * summary.json: an array with one object per (stack, workload, case, metric, environment), the fields
- * the issue names first (ratio = the environment's median over native's), then context fields.
- * Missing values are null, never 0.
+ * the issues name first (ratio: the Hodges-Lehmann ratio environment/native; ratioLow..ratioHigh its
+ * interval; p; verdict faster, slower or indistinguishable (null: no verdict); equivalent; margin), then
+ * context fields. Missing values are null, never 0.
  */
 import type { Row } from "../compare.ts";
 import type { ReportModel } from "../sections.ts";
@@ -10,21 +11,23 @@ export interface SummaryRow {
   stack: string; workload: string; case: string; metric: string; unit: string; better: "higher" | "lower";
   environment: string; n: number; median: number | null; ciLow: number | null; ciHigh: number | null;
   ratio: number | null; ratioLow: number | null; ratioHigh: number | null; p: number | null;
-  verdict: Row["verdict"];
-  profile: string; params: Row["params"]; kind: string; acceleration: string; ciLevel: number | null;
+  verdict: Row["verdict"]; equivalent: boolean | null; margin: number;
+  role: Row["role"]; q: number | null; alpha: number | null; ratioLevel: number | null; minP: number | null; resolution: number | null;
+  profile: string; group: string; params: Row["params"]; kind: string; acceleration: string; ciLevel: number | null;
   min: number | null; max: number | null; cv: number | null; failed: number; pMethod: Row["pMethod"];
   warnings: readonly string[];
-  reference: { value: number; unit: string; ratio: number; source: string } | null;
+  reference: { value: number | null; unit: string; ratio: number; range: readonly [number, number] | null; source: string } | null;
 }
 
 export function summaryRows(model: ReportModel): SummaryRow[] {
   return model.comparison.rows.map((r) => ({
     stack: r.stack, workload: r.workload, case: r.case, metric: r.metric, unit: r.unit, better: r.better,
     environment: r.environment, n: r.n, median: r.median, ciLow: r.ciLow, ciHigh: r.ciHigh,
-    ratio: r.ratio, ratioLow: r.ratioLow, ratioHigh: r.ratioHigh, p: r.p, verdict: r.verdict,
-    profile: r.profile, params: r.params, kind: r.kind, acceleration: r.acceleration, ciLevel: r.ciLevel,
+    ratio: r.ratio, ratioLow: r.ratioLow, ratioHigh: r.ratioHigh, p: r.p, verdict: r.verdict, equivalent: r.equivalent, margin: r.margin,
+    role: r.role, q: r.q, alpha: r.alpha, ratioLevel: r.ratioLevel, minP: r.minP, resolution: r.resolution,
+    profile: r.profile, group: r.group, params: r.params, kind: r.kind, acceleration: r.acceleration, ciLevel: r.ciLevel,
     min: r.min, max: r.max, cv: r.cv, failed: r.failed, pMethod: r.pMethod, warnings: r.warnings,
-    reference: r.reference ? { value: r.reference.value, unit: r.reference.unit, ratio: r.reference.ratio, source: r.reference.source } : null,
+    reference: r.reference ? { value: r.reference.value, unit: r.reference.unit, ratio: r.reference.ratio, range: r.reference.range, source: r.reference.source } : null,
   }));
 }
 

@@ -1,133 +1,95 @@
 /**
- * Inline SVG charts for report.html, drawn from plain data (no library, no network): a ratio chart
- * (bars from 1 to each ratio with interval whiskers, the study's ratio as a diamond) and a line chart
- * (medians with interval whiskers, one line per environment). Syntax only: callers supply the numbers.
+ * What every inline SVG chart of report.html shares: escaping, the two palettes, marks, log-axis ticks
+ * and the CSS. Charts are hand-written SVG from plain data (no library, no script, nothing fetched);
+ * callers supply every number.
+ *
+ * Colours (colour-blind safe, each with a shape, one meaning each):
+ * - verdict marks (Okabe-Ito): blue triangle up = better than native, vermillion triangle down = worse,
+ *   bluish-green diamond = equivalent within the margin, grey dot = inconclusive, hollow black circle =
+ *   no verdict (supporting data, TCG guest, too few trials); the study's figure is an orange hollow
+ *   diamond, its approximate range an orange band; the margin is a pale green band.
+ * - environments (Paul Tol's "muted" set, used only in per-environment charts: curves, per-trial dots,
+ *   run order), each with its own shape too.
  */
 export function esc(s: string): string {
-  return s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;");
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, "\ufffd")
+    .replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;");
 }
 
-const PALETTE = ["#1b6ca8", "#d1495b", "#2e933c", "#edae49", "#6a4c93", "#00798c", "#8c564b", "#e377c2", "#555555"];
-export function colorOf(index: number): string {
-  return PALETTE[index % PALETTE.length]!;
+export type MarkClass = "better" | "worse" | "equivalent" | "inconclusive" | "none";
+
+export const MARK_STYLE: Readonly<Record<MarkClass, { color: string; shape: Shape; fill: boolean; label: string }>> = {
+  better: { color: "#0072B2", shape: "up", fill: true, label: "better than native" },
+  worse: { color: "#D55E00", shape: "down", fill: true, label: "worse than native" },
+  equivalent: { color: "#009E73", shape: "diamond", fill: true, label: "equivalent within the margin" },
+  inconclusive: { color: "#777777", shape: "circle", fill: true, label: "inconclusive" },
+  none: { color: "#000000", shape: "circle", fill: false, label: "no verdict (supporting data, TCG guest or too few trials)" },
+};
+export const STUDY_COLOR = "#E69F00";
+export const MARGIN_FILL = "#e3f4ee";
+
+export type Shape = "circle" | "square" | "up" | "down" | "diamond" | "cross" | "star";
+
+const ENV_COLORS = ["#222222", "#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#CC6677", "#882255", "#AA4499", "#DDCC77"];
+const ENV_SHAPES: readonly Shape[] = ["circle", "square", "up", "diamond", "down", "cross", "star", "square", "up", "diamond"];
+
+/** Colour and shape of the i-th environment of a stack (native is first: dark grey circle). */
+export function envStyle(index: number): { color: string; shape: Shape } {
+  return { color: ENV_COLORS[index % ENV_COLORS.length]!, shape: ENV_SHAPES[index % ENV_SHAPES.length]! };
 }
 
-const VERDICT_COLOR: Record<string, string> = { faster: "#2e933c", slower: "#d1495b", indistinguishable: "#9a9a9a" };
+export const f = (v: number) => (Math.round(v * 10) / 10).toString();
 
-export interface RatioBar {
-  readonly label: string;
-  readonly ratio: number | null;
-  readonly low: number | null;
-  readonly high: number | null;
-  readonly verdict: string | null;
-  /** Text shown right of the bar. */
-  readonly text: string;
-  readonly tooltip: string;
-  readonly reference: number | null;
-  /**
-   * Not comparable with the others (a TCG guest): the axis is fitted to the other bars, and this bar is
-   * cut at the axis edge (marked, its value in the text) rather than squashing every other bar.
-   */
-  readonly outlier?: boolean;
-}
-
-const f = (v: number) => v.toFixed(1);
-
-/** Axis limits of a ratio chart: the values' range on a log scale, at least x0.8..x1.25, at most x0.01..x100. */
-function ratioAxis(bars: readonly RatioBar[]): { lo: number; hi: number } {
-  const fitted = bars.some((b) => !b.outlier) ? bars.filter((b) => !b.outlier) : bars;
-  const values = fitted.flatMap((b) => [b.ratio, b.low, b.high, b.reference]).filter((v): v is number => v !== null && v > 0);
-  const lo = Math.max(0.01, Math.min(0.8, ...values.map((v) => v / 1.08)));
-  const hi = Math.min(100, Math.max(1.25, ...values.map((v) => v * 1.08)));
-  return { lo, hi };
-}
-
-/** Ticks at least `minGap` px apart, kept outward from x1 (always shown). */
-function ratioTicks(lo: number, hi: number, x: (v: number) => number, minGap = 34): number[] {
-  const candidates = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 0.8, 1.25, 2, 5, 10, 20, 50, 100].filter((t) => t >= lo && t <= hi);
-  const kept = [1];
-  for (const side of [candidates.filter((t) => t < 1).reverse(), candidates.filter((t) => t > 1)]) {
-    let last = x(1);
-    for (const t of side) if (Math.abs(x(t) - last) >= minGap) { kept.push(t); last = x(t); }
+/** A mark of `shape` centred at (x, y), radius r. */
+export function mark(shape: Shape, x: number, y: number, r: number, color: string, filled: boolean, extra = ""): string {
+  const paint = `fill="${filled ? color : "#fff"}" stroke="${color}" stroke-width="1.5"${extra}`;
+  switch (shape) {
+    case "circle": return `<circle cx="${f(x)}" cy="${f(y)}" r="${f(r)}" ${paint}/>`;
+    case "square": return `<rect x="${f(x - r)}" y="${f(y - r)}" width="${f(2 * r)}" height="${f(2 * r)}" ${paint}/>`;
+    case "up": return `<path d="M${f(x)},${f(y - r * 1.2)}L${f(x + r * 1.1)},${f(y + r * 0.8)}L${f(x - r * 1.1)},${f(y + r * 0.8)}Z" ${paint}/>`;
+    case "down": return `<path d="M${f(x)},${f(y + r * 1.2)}L${f(x + r * 1.1)},${f(y - r * 0.8)}L${f(x - r * 1.1)},${f(y - r * 0.8)}Z" ${paint}/>`;
+    case "diamond": return `<path d="M${f(x)},${f(y - r * 1.3)}L${f(x + r * 1.1)},${f(y)}L${f(x)},${f(y + r * 1.3)}L${f(x - r * 1.1)},${f(y)}Z" ${paint}/>`;
+    case "cross": return `<path d="M${f(x - r)},${f(y - r)}L${f(x + r)},${f(y + r)}M${f(x - r)},${f(y + r)}L${f(x + r)},${f(y - r)}" fill="none" stroke="${color}" stroke-width="2"${extra}/>`;
+    case "star": return `<path d="M${f(x)},${f(y - r * 1.3)}L${f(x + r * 0.4)},${f(y - r * 0.3)}L${f(x + r * 1.3)},${f(y - r * 0.3)}L${f(x + r * 0.6)},${f(y + r * 0.3)}L${f(x + r * 0.9)},${f(y + r * 1.3)}L${f(x)},${f(y + r * 0.7)}L${f(x - r * 0.9)},${f(y + r * 1.3)}L${f(x - r * 0.6)},${f(y + r * 0.3)}L${f(x - r * 1.3)},${f(y - r * 0.3)}L${f(x - r * 0.4)},${f(y - r * 0.3)}Z" ${paint}/>`;
   }
+}
+
+/** Path data of a mark (for thousands of marks drawn as one path): circles as two arcs. */
+export function markPath(shape: Shape, x: number, y: number, r: number): string {
+  switch (shape) {
+    case "square": return `M${f(x - r)},${f(y - r)}h${f(2 * r)}v${f(2 * r)}h${f(-2 * r)}z`;
+    case "up": return `M${f(x)},${f(y - r * 1.2)}l${f(r * 1.1)},${f(r * 2)}h${f(-r * 2.2)}z`;
+    case "down": return `M${f(x)},${f(y + r * 1.2)}l${f(r * 1.1)},${f(-r * 2)}h${f(-r * 2.2)}z`;
+    case "diamond": return `M${f(x)},${f(y - r * 1.3)}l${f(r * 1.1)},${f(r * 1.3)}l${f(-r * 1.1)},${f(r * 1.3)}l${f(-r * 1.1)},${f(-r * 1.3)}z`;
+    case "cross": return `M${f(x - r)},${f(y - r)}l${f(2 * r)},${f(2 * r)}m0,${f(-2 * r)}l${f(-2 * r)},${f(2 * r)}`;
+    default: return `M${f(x - r)},${f(y)}a${f(r)},${f(r)} 0 1,0 ${f(2 * r)},0a${f(r)},${f(r)} 0 1,0 ${f(-2 * r)},0`;
+  }
+}
+
+/** A legend entry: the mark and its text, at (x, y). */
+export function legendItem(x: number, y: number, shape: Shape, color: string, filled: boolean, text: string): string {
+  return `${mark(shape, x + 6, y - 4, 5, color, filled)}<text class="lbl" x="${f(x + 16)}" y="${f(y)}">${esc(text)}</text>`;
+}
+
+/** Ticks of a log axis from lo to hi, at least `minGap` px apart, x1 kept when inside. */
+export function ratioTicks(lo: number, hi: number, x: (v: number) => number, minGap = 30): number[] {
+  const candidates = [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 1, 1.02, 1.05, 1.1, 1.25, 1.5, 2, 3, 5, 10, 20, 50, 100].filter((t) => t >= lo && t <= hi);
+  const kept = candidates.includes(1) ? [1] : [];
+  let last = kept.length ? x(1) : -Infinity;
+  for (const t of candidates.filter((c) => c > 1)) if (x(t) - last >= minGap) { kept.push(t); last = x(t); }
+  last = kept.includes(1) ? x(1) : Infinity;
+  for (const t of candidates.filter((c) => c < 1).reverse()) if (last - x(t) >= minGap) { kept.push(t); last = x(t); }
   return kept.sort((a, b) => a - b);
 }
 
-/** Horizontal bars of ratio to native on a log axis centred on 1. */
-export function ratioChart(title: string, bars: readonly RatioBar[]): string {
-  const rowH = 22, left = 340, plotW = 360, textW = 330, top = 34, bottom = 30;
-  const width = left + plotW + textW;
-  const { lo, hi } = ratioAxis(bars);
-  const cut = bars.some((b) => b.ratio !== null && b.ratio > 0 && (b.ratio < lo || b.ratio > hi));
-  const height = top + bars.length * rowH + bottom + (cut ? 18 : 0);
-  const axisY = top + bars.length * rowH;
-  // Values beyond the axis (outliers, or beyond x0.01..x100) are drawn to its edge.
-  const x = (v: number) => left + ((Math.log(Math.min(hi, Math.max(lo, v))) - Math.log(lo)) / (Math.log(hi) - Math.log(lo))) * plotW;
-  const ticks = ratioTicks(lo, hi, x);
-  const parts: string[] = [
-    `<text x="4" y="18" class="ct">${esc(title)}</text>`,
-    ...ticks.map((t) => `<line x1="${f(x(t))}" x2="${f(x(t))}" y1="${top - 6}" y2="${axisY}" class="${t === 1 ? "one" : "grid"}"/><text x="${f(x(t))}" y="${axisY + 16}" class="tick" text-anchor="middle">x${t}</text>`),
-  ];
-  if (cut) parts.push(`<text x="${left}" y="${axisY + 36}" class="tick">Zigzag: the bar goes on beyond the axis (a TCG guest, not comparable); its ratio is on the right.</text>`);
-  bars.forEach((b, i) => {
-    const y = top + i * rowH;
-    const mid = y + rowH / 2;
-    // Long labels are cut to fit the margin; the full text is in the bar's tooltip and the table.
-    const label = b.label.length > 50 ? `${b.label.slice(0, 24)}…${b.label.slice(-25)}` : b.label;
-    parts.push(`<text x="${left - 8}" y="${mid + 4}" text-anchor="end" class="lbl"><title>${esc(b.label)}</title>${esc(label)}</text>`);
-    if (b.ratio !== null && b.ratio > 0) {
-      const x0 = Math.min(x(1), x(b.ratio));
-      const w = Math.max(1, Math.abs(x(b.ratio) - x(1)));
-      parts.push(`<rect class="bar" data-verdict="${b.verdict ?? "none"}" x="${f(x0)}" y="${y + 4}" width="${f(w)}" height="${rowH - 8}" fill="${VERDICT_COLOR[b.verdict ?? ""] ?? "#cccccc"}"><title>${esc(b.tooltip)}</title></rect>`);
-      if (b.low !== null && b.high !== null) {
-        parts.push(`<path class="whisker" d="M${f(x(b.low))},${mid}H${f(x(b.high))}M${f(x(b.low))},${mid - 5}V${mid + 5}M${f(x(b.high))},${mid - 5}V${mid + 5}"/>`);
-      }
-      if (b.ratio < lo || b.ratio > hi) {
-        // A cut bar: a white zigzag across its end says the bar goes on beyond the axis.
-        const edge = b.ratio < lo ? left + 7 : left + plotW - 7;
-        parts.push(`<path class="cut" d="M${f(edge - 3)},${y + 2}l6,${(rowH - 4) / 3}l-6,${(rowH - 4) / 3}l6,${(rowH - 4) / 3}"><title>beyond the axis: ${esc(b.text)}</title></path>`);
-      }
-    } else {
-      parts.push(`<text x="${f(x(1) + 6)}" y="${mid + 4}" class="gap">${esc(b.text)}</text>`);
-    }
-    if (b.reference !== null && b.reference >= lo && b.reference <= hi) {
-      const rx = x(b.reference);
-      parts.push(`<path class="ref" d="M${f(rx)},${mid - 6}L${f(rx + 5)},${mid}L${f(rx)},${mid + 6}L${f(rx - 5)},${mid}Z"><title>study: x${b.reference.toFixed(2)}</title></path>`);
-    }
-    if (b.ratio !== null) parts.push(`<text x="${left + plotW + 10}" y="${mid + 4}" class="val">${esc(b.text)}</text>`);
-  });
-  return `<svg class="chart" data-chart="ratio" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${esc(title)}">${parts.join("")}</svg>`;
-}
-
-export interface LinePoint {
-  readonly x: number;
-  readonly y: number;
-  readonly low: number | null;
-  readonly high: number | null;
-  readonly tooltip: string;
-}
-
-export interface LineSeries {
-  readonly name: string;
-  readonly color: string;
-  readonly points: readonly LinePoint[];
-}
-
-export interface LineChartOptions {
-  readonly title: string;
-  readonly xLabel: string;
-  readonly yLabel: string;
-  readonly logX?: boolean;
-  readonly logY?: boolean;
-  /** Category labels for x (x values are then their indices). */
-  readonly xCategories?: readonly string[];
-}
-
-function niceTicks(lo: number, hi: number, log: boolean): number[] {
+/** Ticks of a value axis, linear or log (1-2-5 per decade). */
+export function niceTicks(lo: number, hi: number, log: boolean): number[] {
   if (log) {
     const out: number[] = [];
     for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) for (const m of [1, 2, 5]) out.push(m * 10 ** e);
-    return out.filter((t) => t >= lo * 0.999 && t <= hi * 1.001);
+    const inside = out.filter((t) => t >= lo * 0.999 && t <= hi * 1.001);
+    return inside.length >= 2 ? inside : [lo, hi].map((v) => Number(v.toPrecision(2)));
   }
   const step = 10 ** Math.floor(Math.log10((hi - lo) / 4 || 1));
   const mult = [1, 2, 5, 10].find((m) => (hi - lo) / (m * step) <= 6) ?? 10;
@@ -137,49 +99,13 @@ function niceTicks(lo: number, hi: number, log: boolean): number[] {
   return out;
 }
 
-/** Medians against x, one line per series, whiskers for intervals, a legend on the right. */
-export function lineChart(opts: LineChartOptions, series: readonly LineSeries[]): string {
-  const left = 80, plotW = 520, plotH = 260, top = 34, legendW = 190;
-  const width = left + plotW + legendW, height = top + plotH + 50;
-  const pts = series.flatMap((s) => s.points);
-  const xs = pts.map((p) => p.x);
-  const positive = pts.flatMap((p) => [p.y, p.low ?? p.y, p.high ?? p.y]).filter((v) => v > 0);
-  // Values spread over more than ~1.5 decades (a TCG guest beside native) would flatten the lower lines.
-  const logY = opts.logY ?? (positive.length === pts.length * 3 && Math.max(...positive) / Math.min(...positive) > 30);
-  const ys = pts.flatMap((p) => [p.y, p.low ?? p.y, p.high ?? p.y]).filter((v) => !logY || v > 0);
-  const logX = !!opts.logX && Math.min(...xs) > 0;
-  let [x0, x1] = [Math.min(...xs), Math.max(...xs)];
-  if (x0 === x1) { x0 -= 1; x1 += 1; }
-  let [y0, y1] = logY ? [Math.min(...ys) / 1.2, Math.max(...ys) * 1.2] : [0, Math.max(...ys) * 1.1];
-  if (!(y1 > y0)) { y0 = 0; y1 = 1; }
-  const tx = (v: number) => (logX ? Math.log(v) : v);
-  const ty = (v: number) => (logY ? Math.log(v) : v);
-  const X = (v: number) => left + ((tx(v) - tx(x0)) / (tx(x1) - tx(x0) || 1)) * plotW;
-  const Y = (v: number) => top + plotH - ((ty(v) - ty(y0)) / (ty(y1) - ty(y0) || 1)) * plotH;
-  const parts: string[] = [`<text x="4" y="18" class="ct">${esc(opts.title)}</text>`];
-  for (const t of niceTicks(y0, y1, !!logY)) parts.push(`<line class="grid" x1="${left}" x2="${left + plotW}" y1="${f(Y(t))}" y2="${f(Y(t))}"/><text class="tick" x="${left - 6}" y="${f(Y(t) + 4)}" text-anchor="end">${Number(t.toPrecision(6))}</text>`);
-  const xTicks = opts.xCategories ? opts.xCategories.map((_, i) => i) : [...new Set(xs)].sort((a, b) => a - b);
-  for (const t of xTicks) parts.push(`<text class="tick" x="${f(X(t))}" y="${top + plotH + 16}" text-anchor="middle">${esc(opts.xCategories?.[t] ?? String(t))}</text>`);
-  parts.push(`<path class="axis" d="M${left},${top}V${top + plotH}H${left + plotW}"/>`);
-  parts.push(`<text class="lbl" x="${left + plotW / 2}" y="${top + plotH + 36}" text-anchor="middle">${esc(opts.xLabel)}</text>`);
-  parts.push(`<text class="lbl" transform="translate(14,${top + plotH / 2}) rotate(-90)" text-anchor="middle">${esc(logY && !opts.logY ? `${opts.yLabel}, log scale` : opts.yLabel)}</text>`);
-  series.forEach((s, i) => {
-    const ok = s.points.filter((p) => !logY || p.y > 0);
-    if (ok.length > 1) parts.push(`<polyline class="line" fill="none" stroke="${s.color}" points="${ok.map((p) => `${f(X(p.x))},${f(Y(p.y))}`).join(" ")}"/>`);
-    for (const p of ok) {
-      if (p.low !== null && p.high !== null && (!logY || p.low > 0)) parts.push(`<path class="whisker" stroke="${s.color}" d="M${f(X(p.x))},${f(Y(p.low))}V${f(Y(p.high))}M${f(X(p.x) - 4)},${f(Y(p.low))}h8M${f(X(p.x) - 4)},${f(Y(p.high))}h8"/>`);
-      parts.push(`<circle class="pt" cx="${f(X(p.x))}" cy="${f(Y(p.y))}" r="3.5" fill="${s.color}"><title>${esc(p.tooltip)}</title></circle>`);
-    }
-    const ly = top + 10 + i * 18;
-    parts.push(`<rect x="${left + plotW + 16}" y="${ly - 8}" width="12" height="12" fill="${s.color}"/><text class="lbl" x="${left + plotW + 34}" y="${ly + 2}">${esc(s.name)}</text>`);
-  });
-  return `<svg class="chart" data-chart="line" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${esc(opts.title)}">${parts.join("")}</svg>`;
-}
+export const tickText = (t: number) => String(Number(t.toPrecision(6)));
 
 export const CHART_CSS = `
 svg.chart{display:block;margin:12px 0 20px;font-family:system-ui,sans-serif;background:#fff;max-width:100%;height:auto}
-svg .ct{font-size:14px;font-weight:600} svg .lbl{font-size:12px;fill:#222} svg .val{font-size:11.5px;fill:#333}
-svg .tick{font-size:11px;fill:#666} svg .gap{font-size:12px;fill:#b00;font-style:italic}
-svg .grid{stroke:#e4e4e4} svg .one{stroke:#333;stroke-dasharray:3 2} svg .axis{stroke:#444;fill:none}
-svg .whisker{stroke:#222;stroke-width:1.4;fill:none} svg .line{stroke-width:2} svg .ref{fill:#f5c400;stroke:#7a6200} svg .cut{stroke:#fff;stroke-width:2.5;fill:none}
+svg .ct{font-size:14px;font-weight:600} svg .lbl{font-size:12px;fill:#222} svg .val{font-size:10.5px;fill:#333}
+svg .tick{font-size:10.5px;fill:#555} svg .gap{font-size:11px;fill:#555;font-style:italic} svg .hdr{font-size:12px;font-weight:600;fill:#222}
+svg .grid{stroke:#e6e6e6} svg .one{stroke:#333;stroke-dasharray:3 2} svg .axis{stroke:#444;fill:none} svg .sep{stroke:#999}
+svg .whisker{stroke-width:1.6;fill:none} svg .line{stroke-width:2;fill:none} svg .band{fill:${MARGIN_FILL}}
+svg .sband{fill:${STUDY_COLOR};fill-opacity:.28;stroke:${STUDY_COLOR};stroke-dasharray:3 2} svg .cut{stroke:#555;stroke-width:1.2;fill:none}
 `;

@@ -1,6 +1,7 @@
 /**
  * report.html in a real browser: Debian's headless Chromium (driven by playwright-core; no browser is
- * downloaded) loads the page, which must raise no console error, fetch nothing, and draw its charts.
+ * downloaded; a fresh profile) loads the page, which must raise no console error, fetch nothing, open
+ * with the overhead-at-a-glance figure and draw its figures.
  */
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -8,14 +9,16 @@ import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { writeReport } from "../../cli/report.ts";
+import { MARK_STYLE } from "../../analysis/render/svg.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const FIX = join(dirname(fileURLToPath(import.meta.url)), "../fixtures/records");
+const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 
 describe("report.html in headless Chromium", { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} not installed (apt-get install chromium)` }, () => {
-  let browser: Browser;
+  let context: BrowserContext;
   let page: Page;
   const problems: string[] = [];
   const requests: string[] = [];
@@ -23,36 +26,83 @@ describe("report.html in headless Chromium", { skip: existsSync(CHROMIUM) ? fals
   before(async () => {
     // The real smoke run (kvm under TCG) beside the generated second host "lab" (see the fixtures' README).
     const { files } = writeReport([join(FIX, "real-smoke-2026-11-26"), join(FIX, "generated-lab")], { out: mkdtempSync(join(tmpdir(), "virtperf-html-")) });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
-    page = await browser.newPage({ viewport: { width: 1250, height: 900 } });
+    context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "virtperf-chromium-")), { executablePath: CHROMIUM, args: ARGS, viewport: { width: 1280, height: 900 } });
+    page = await context.newPage();
     page.on("console", (m) => { if (m.type() === "error" || m.type() === "warning") problems.push(`${m.type()}: ${m.text()}`); });
     page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
     page.on("request", (r) => { if (!r.url().startsWith("file://")) requests.push(r.url()); });
     await page.goto(`file://${files.html}`, { waitUntil: "load" });
   });
-  after(async () => { await browser?.close(); });
+  after(async () => { await context?.close(); });
 
   it("loads without console errors and fetches nothing", () => {
     assert.deepEqual(problems, []);
     assert.deepEqual(requests, []);
   });
-  it("draws ratio bars with whiskers and the study's marks", async () => {
-    const counts = await page.evaluate(() => ({
-      ratioCharts: document.querySelectorAll('svg[data-chart="ratio"]').length,
-      bars: document.querySelectorAll('svg[data-chart="ratio"] rect.bar').length,
-      whiskers: document.querySelectorAll('svg[data-chart="ratio"] path.whisker').length,
-      refs: document.querySelectorAll("svg path.ref").length,
-      slower: document.querySelectorAll('rect.bar[data-verdict="slower"]').length,
-    }));
-    assert.ok(counts.ratioCharts >= 6, JSON.stringify(counts));
-    // The smoke run has 2 trials per cell (no ratio interval): the whiskers are the generated host's.
-    assert.ok(counts.bars > 50 && counts.whiskers > 20 && counts.refs > 10 && counts.slower > 10, JSON.stringify(counts));
+
+  it("opens with the overhead-at-a-glance figure: first chart, in the first screen", async () => {
+    const first = await page.evaluate(() => {
+      const svg = document.querySelector("svg")!;
+      return { chart: svg.getAttribute("data-chart"), label: svg.getAttribute("aria-label"), top: svg.getBoundingClientRect().top, width: svg.getBoundingClientRect().width };
+    });
+    assert.equal(first.chart, "forest");
+    assert.match(first.label!, /overhead at a glance: performance against native \(> 1 is better\)/);
+    assert.ok(first.top < 600 && first.width > 800, JSON.stringify(first));
   });
-  it("draws the Redis and MySQL curves and fio's latency percentiles with real extent", async () => {
-    const charts = await page.evaluate(() => [...document.querySelectorAll('svg[data-chart="line"]')].map((svg) => {
+
+  it("page one: a row per headline metric and a geometric mean, the study's mark never in a TCG column", async () => {
+    const g = await page.evaluate(() => [...document.querySelectorAll('svg[data-chart="forest"][id^="glance-"]')].map((svg) => ({
+      id: svg.id,
+      rows: [...svg.querySelectorAll("text[data-row]")].map((t) => t.getAttribute("data-row") ?? ""),
+      columns: [...svg.querySelectorAll("g.col")].map((c) => ({ name: c.getAttribute("data-column"), own: c.getAttribute("data-own-axis"), study: c.querySelectorAll("[data-study]").length, marks: c.querySelectorAll("g.mark").length, classes: [...c.querySelectorAll("g.mark")].map((m) => m.getAttribute("data-class")) })),
+    })));
+    assert.deepEqual(g.map((x) => x.id), ["glance-dev", "glance-lab"]);
+    const dev = g[0]!;
+    for (const label of ["PXZ (xz) compression", "HPL (Linpack)", "STREAM triad", "nuttcp client to server", "TCP round trip", "fio random write 4K QD128", "Redis GET at native's peak", "MySQL OLTP read-only at native's peak", "geometric mean"]) assert.ok(dev.rows.includes(label), `${label} in ${dev.rows.join(" / ")}`);
+    const tcg = dev.columns.find((c) => c.name!.includes("TCG"))!;
+    assert.equal(tcg.own, "true");
+    assert.equal(tcg.study, 0, "no study mark beside a TCG guest");
+    assert.ok(dev.columns.filter((c) => c.own === "false").every((c) => c.study > 5), JSON.stringify(dev.columns));
+    // The generated lab host has 6 trials per cell: real verdicts (docker's fio is 10 % slower).
+    const lab = g[1]!.columns.find((c) => c.name === "docker")!;
+    assert.ok(lab.classes.filter((k) => k === "worse").length >= 2, lab.classes.join(","));
+  });
+
+  it("marks are colour-blind safe and each colour means one thing", async () => {
+    const fills = await page.evaluate(() => [...document.querySelectorAll("g.mark")].map((m) => [m.getAttribute("data-class"), m.lastElementChild!.getAttribute("stroke")]));
+    const want = Object.fromEntries(Object.entries(MARK_STYLE).map(([k, v]) => [k, v.color]));
+    for (const [klass, color] of fills) assert.equal(color, want[klass!], `${klass} drawn in ${color}`);
+  });
+
+  it("the compact table and the family statement follow the figure, then the contents, then the details", async () => {
+    const order = await page.evaluate(() => {
+      const els = [document.querySelector('svg[id^="glance-"]'), document.querySelector("table.glance"), document.querySelector("p.family"), document.querySelector("nav.toc"), document.querySelector("details.section")];
+      return els.map((e, i) => (i === 0 || !e || !els[i - 1] ? !!e : !!(els[i - 1]!.compareDocumentPosition(e) & Node.DOCUMENT_POSITION_FOLLOWING)));
+    });
+    assert.deepEqual(order, [true, true, true, true, true]);
+    const text = await page.evaluate(() => document.body.innerText);
+    assert.match(text, /Verdicts: \d+ headline tests in this report, false-discovery rate 5\.0 % \(Benjamini-Hochberg\)/);
+    assert.match(text, /too few trials for a verdict \(smallest attainable p = 0\.33, needs <= 0\.05\)|too few trials/);
+  });
+
+  it("details are collapsed; opened, a section shows per-trial dots, run order, curves with the study's bands", async () => {
+    const closed = await page.evaluate(() => [...document.querySelectorAll("details.section")].every((d) => !(d as HTMLDetailsElement).open));
+    assert.ok(closed);
+    await page.evaluate(() => document.querySelectorAll("details").forEach((d) => ((d as HTMLDetailsElement).open = true)));
+    const counts = await page.evaluate(() => ({
+      strips: document.querySelectorAll('svg[data-chart="strip"]').length,
+      dots: document.querySelectorAll('svg[data-chart="strip"] g.dot').length,
+      runOrder: document.querySelectorAll('svg[data-chart="runorder"]').length,
+      bands: document.querySelectorAll('svg[data-chart="ratio-curve"] [data-study="band"]').length,
+    }));
+    assert.ok(counts.strips > 30 && counts.dots > 200 && counts.runOrder >= 12 && counts.bands > 3, JSON.stringify(counts));
+  });
+
+  it("draws the Redis and MySQL curves and fio's latency percentiles with real extent; log axes say so", async () => {
+    const charts = await page.evaluate(() => [...document.querySelectorAll('svg[data-chart="line"], svg[data-chart="ratio-curve"]')].map((svg) => {
       const box = svg.getBoundingClientRect();
       const lines = [...svg.querySelectorAll("polyline")].map((p) => (p as SVGPolylineElement).getBBox());
-      return { title: svg.getAttribute("aria-label") ?? "", width: box.width, height: box.height, lines: lines.length, tallest: Math.max(0, ...lines.map((b) => b.height)) };
+      return { title: svg.getAttribute("aria-label") ?? "", width: box.width, height: box.height, lines: lines.length, tallest: Math.max(0, ...lines.map((b) => b.height)), labels: [...svg.querySelectorAll("text.lbl")].map((t) => t.textContent ?? "") };
     }));
     for (const prefix of ["redis get: rps", "redis set: rps", "mysql oltp_read_only: tps", "fio seq-read: completion latency"]) {
       const c = charts.find((x) => x.title.startsWith(prefix));
@@ -61,9 +111,12 @@ describe("report.html in headless Chromium", { skip: existsSync(CHROMIUM) ? fals
       assert.equal(c.lines, 4, `${prefix}: one line per environment`);
       assert.ok(c.tallest > 5, `${prefix}: lines have vertical extent`);
     }
+    for (const c of charts) assert.ok(c.labels.some((l) => /log scale/.test(l)), `${c.title}: its log axis is not labelled`);
+    assert.ok(charts.some((c) => c.title.startsWith("redis get: performance against native beside the study's")));
   });
-  it("ratio axes: tick labels never overlap, TCG bars are cut at the edge instead of squashing the others", async () => {
-    const axes = await page.evaluate(() => [...document.querySelectorAll('svg[data-chart="ratio"]')].map((svg) => ({
+
+  it("forest axes: tick labels never overlap; TCG rows are cut at the edge instead of squashing the others", async () => {
+    const axes = await page.evaluate(() => [...document.querySelectorAll('svg[data-chart="forest"]')].map((svg) => ({
       title: svg.getAttribute("aria-label") ?? "",
       ticks: [...svg.querySelectorAll("text.tick")].filter((t) => t.textContent!.startsWith("x")).map((t) => (t as SVGTextElement).getBBox()).map((b) => [b.x, b.x + b.width]),
       cuts: svg.querySelectorAll("path.cut").length,
@@ -72,13 +125,14 @@ describe("report.html in headless Chromium", { skip: existsSync(CHROMIUM) ? fals
       a.ticks.sort((p, q) => p[0]! - q[0]!);
       for (let i = 1; i < a.ticks.length; i++) assert.ok(a.ticks[i]![0]! >= a.ticks[i - 1]![1]! + 2, `${a.title}: tick labels ${i - 1} and ${i} overlap`);
     }
-    const linpack = axes.find((a) => a.title.startsWith("linpack") && a.cuts > 0);
-    assert.ok(linpack, "kvm's x0.008 HPL under TCG is cut, not drawn to scale");
+    assert.ok(axes.some((a) => a.title.startsWith("linpack") && a.cuts > 0), "kvm's x0.008 HPL under TCG is cut, not drawn to scale");
   });
+
   it("marks the TCG guest, the smoke profile and the cross-host view", async () => {
     const text = await page.evaluate(() => document.body.innerText);
     assert.match(text, /kvm ran under QEMU TCG, without KVM/);
     assert.match(text, /Smoke profile \(dev\): these runs check the pipeline, not performance/);
     assert.match(text, /Across hosts: ratio to each host's own native/);
+    assert.match(text, /cpufreq governor/);
   });
 });

@@ -4,12 +4,13 @@ import { readFileSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { environmentAspects, compareAspects, type Aspects } from "../../../analysis/facts.ts";
-import { parseTrialsText, readRunFacts, type LocatedRecord, type RunFacts } from "../../../analysis/load.ts";
+import { readRunFacts, type LocatedRecord, type RunFacts } from "../../../analysis/load.ts";
+import { parseTrialsText } from "../../../workloads/record.ts";
 import { PRESETS, type KvmOptions } from "../../../stacks/environments.ts";
 import { macFor, renderDomainXml, type DomainType } from "../../../stacks/kvm-spec.ts";
 
 const REAL = join(dirname(fileURLToPath(import.meta.url)), "../../fixtures/records/real-smoke-2026-11-26");
-const records = parseTrialsText(readFileSync(join(REAL, "trials.jsonl"), "utf8"), "trials.jsonl");
+const records = parseTrialsText(readFileSync(join(REAL, "trials.jsonl"), "utf8"), "trials.jsonl").records;
 const facts = readRunFacts(REAL)!;
 const json = (name: string) => JSON.parse(readFileSync(join(REAL, "facts", `${name}.json`), "utf8")) as Record<string, any>;
 const aspectsOf = (env: string, f: RunFacts | undefined = facts, recs: readonly LocatedRecord[] = records) => environmentAspects(env, f, recs);

@@ -6,14 +6,13 @@ import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeReport } from "../../../cli/report.ts";
 import { ConfigError } from "../../../lib/errors.ts";
-import { RecordError } from "../../../workloads/record.ts";
 import { CSV_COLUMNS } from "../../../analysis/render/csv.ts";
 import type { SummaryRow } from "../../../analysis/render/summary.ts";
 
 const FIX = join(dirname(fileURLToPath(import.meta.url)), "../../fixtures/records");
 const out = () => mkdtempSync(join(tmpdir(), "virtperf-report-"));
 const lines = (path: string) => readFileSync(path, "utf8").trim().split("\n");
-const SUMMARY_FIELDS = ["stack", "workload", "case", "metric", "unit", "better", "environment", "n", "median", "ciLow", "ciHigh", "ratio", "ratioLow", "ratioHigh", "p", "verdict"];
+const SUMMARY_FIELDS = ["stack", "workload", "case", "metric", "unit", "better", "environment", "n", "median", "ciLow", "ciHigh", "ratio", "ratioLow", "ratioHigh", "p", "verdict", "equivalent", "margin"];
 
 const REAL = join(FIX, "real-smoke-2026-11-26");
 const LAB = join(FIX, "generated-lab");
@@ -116,7 +115,8 @@ describe("writeReport inputs", () => {
     const dir = out();
     const trials = lines(join(LAB, "trials.jsonl")).map((l) => JSON.parse(l) as unknown);
     const stackOut = join(dir, "outputs.json");
-    writeFileSync(stackOut, JSON.stringify({ stack: "lab", runId: "lab-r1", resultsDir: LAB, trials }));
+    // The Pulumi program's outputs: records, runId, resultsDir, seed, counts, ok, failed, pending.
+    writeFileSync(stackOut, JSON.stringify({ records: trials, runId: "lab-r1", resultsDir: LAB, seed: 12, counts: { ok: 53, failed: 1, pending: 0 }, ok: 53, failed: 1, pending: 0 }));
     const a = writeReport([stackOut], { out: join(dir, "a") });
     const b = writeReport([join(LAB, "trials.jsonl")], { out: join(dir, "b") });
     assert.deepEqual(readFileSync(a.files.summary, "utf8"), readFileSync(b.files.summary, "utf8"));
@@ -124,14 +124,41 @@ describe("writeReport inputs", () => {
   const bad = [
     { file: "malformed.jsonl", message: /malformed\.jsonl:2: not valid JSON/ },
     { file: "unknown-schema.jsonl", message: /unknown-schema\.jsonl:2: unknown schema "virtperf\.trial\/9"/ },
-    { file: "mixed-units.jsonl", message: /mixed-units\.jsonl:2: metric "throughput" of xz\/compress has unit "MiB\/s" but "MB\/s" at .*mixed-units\.jsonl:1/ },
+    { file: "mixed-units.jsonl", message: /mixed-units\.jsonl:2: metric "throughput" of xz\/compress has unit "MiB\/s" but "MB\/s" at .*mixed-units\.jsonl:1; left out/ },
   ];
   for (const b of bad) {
-    it(`${b.file}: RecordError naming the file and line`, () => {
-      assert.throws(() => writeReport([join(FIX, b.file)], { out: out() }), (e: unknown) => e instanceof RecordError && b.message.test(e.message));
+    it(`${b.file}: the bad line is left out and named (file:line) in the warnings and report.md; the good line is reported`, () => {
+      const { files, warnings, model } = writeReport([join(FIX, b.file)], { out: out() });
+      assert.ok(warnings.some((w) => b.message.test(w)), warnings.join("\n"));
+      assert.match(readFileSync(files.markdown, "utf8"), b.message);
+      assert.ok(model.comparison.rows.some((r) => r.n === 1));
     });
   }
-  it("a path that does not exist is a ConfigError", () => {
+  it("a duplicated record (a resumed run appended it twice) counts once, with a warning", () => {
+    const dir = out();
+    const text = readFileSync(join(LAB, "trials.jsonl"), "utf8");
+    writeFileSync(join(dir, "trials.jsonl"), text + text.split("\n")[3] + "\n");
+    const a = writeReport([join(dir, "trials.jsonl")], { out: join(dir, "a") });
+    const b = writeReport([LAB], { out: join(dir, "b") });
+    assert.equal(a.warnings.filter((w) => /^duplicate .*trials\.jsonl:55: the same trial as .*trials\.jsonl:4, counted once/.test(w)).length, 1, a.warnings.join("\n"));
+    assert.deepEqual(a.model.comparison.rows.map((r) => r.n), b.model.comparison.rows.map((r) => r.n));
+  });
+  it("report.md escapes | and HTML in every cell; results.csv guards cells against spreadsheet formulas", () => {
+    const dir = out();
+    const text = readFileSync(join(LAB, "trials.jsonl"), "utf8").replaceAll('"environment":"docker"', '"environment":"dock|er<img src=x>"').replaceAll('"case":"compress"', '"case":"=HYPERLINK(1)"');
+    writeFileSync(join(dir, "trials.jsonl"), text);
+    const { files } = writeReport([join(dir, "trials.jsonl")], { out: join(dir, "r") });
+    const md = readFileSync(files.markdown, "utf8");
+    assert.match(md, /\| dock\\\|er&lt;img src=x&gt; \|/);
+    assert.doesNotMatch(md, /<img/);
+    assert.doesNotMatch(readFileSync(files.html, "utf8"), /<img/);
+    const csv = readFileSync(files.csv, "utf8");
+    assert.match(csv, /,'=HYPERLINK\(1\),/);
+    assert.doesNotMatch(csv, /,=HYPERLINK/);
+  });
+  it("a path that does not exist is a ConfigError when nothing else is usable, a warning beside usable input", () => {
     assert.throws(() => writeReport([join(FIX, "nowhere")], { out: out() }), ConfigError);
+    const { warnings } = writeReport([join(FIX, "nowhere"), LAB], { out: out() });
+    assert.ok(warnings.some((w) => /nowhere: no such file or folder/.test(w)), warnings.join("\n"));
   });
 });

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync, appendFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseExperiment } from "../../../stacks/config.ts";
-import { runId, readTrials, readAttempts, trialStates, countStates, retryToken } from "../../../stacks/results.ts";
+import { runId, readTrials, readTrialsChecked, readAttempts, trialStates, countStates, retryToken } from "../../../stacks/results.ts";
 import type { TrialPlan } from "../../../stacks/plan.ts";
 import { TRIAL_SCHEMA, type TrialRecord } from "../../../workloads/record.ts";
 
@@ -64,9 +64,12 @@ describe("trial states and resume", () => {
   it("retry token changes when a trial fails again, not after it succeeds", () => {
     assert.deepEqual(states.map(retryToken), ["attempt-0", "attempt-2", "attempt-1", "attempt-1"]);
   });
-  it("a bad line in the middle is an error naming the line", () => {
+  it("a bad line in the middle is skipped, never thrown, and named with its line", () => {
     const d = mkdtempSync(join(tmpdir(), "virtperf-results-"));
     writeFileSync(join(d, "trials.jsonl"), "{oops\n" + JSON.stringify(lines[0]) + "\n");
-    assert.throws(() => readTrials(d), /trials.jsonl:1/);
+    assert.equal(readTrials(d).length, 1);
+    const { skipped } = readTrialsChecked(d);
+    assert.equal(skipped.length, 1);
+    assert.match(`${skipped[0]!.file}:${skipped[0]!.line}: ${skipped[0]!.reason}`, /trials\.jsonl:1: not valid JSON/);
   });
 });

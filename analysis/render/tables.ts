@@ -1,0 +1,132 @@
+/**
+ * The one table builder every renderer shares (hyperfine's MarkupExporter): each table as a header and
+ * rows of plain text, from the model and format.ts. report.md and report.html add only syntax.
+ */
+import type { Row } from "../compare.ts";
+import type { Curve, ReportModel, Section } from "../sections.ts";
+import type { Overview, OverviewCell, Perf } from "../overview.ts";
+import type { RunMeta } from "../metadata.ts";
+import { levelText, measureLabel, medianText, num, pct, rangeText, ratioNum, ratioShort, ratioText, referenceText, verdictWord, warningsText, directionText } from "../format.ts";
+import { WARNING_LABEL } from "../warnings.ts";
+import { skippedText } from "../load.ts";
+
+export interface Table {
+  readonly header: readonly string[];
+  readonly rows: readonly (readonly string[])[];
+}
+
+export function stacksTable(model: ReportModel): Table {
+  return {
+    header: ["stack", "profile", "host", "runs", "environments", "baseline", "trials ok", "failed", "warm-up (not counted)"],
+    rows: model.comparison.stacks.map((s) => [s.stack, s.profile, s.hosts.join(", "), s.runs.join(", "), s.environments.join(", "), s.baseline ?? "none (no ratios)", String(s.trials.ok), String(s.trials.failed), String(s.trials.warmup)]),
+  };
+}
+
+function duration(s: number | null): string {
+  if (s === null) return "unknown";
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
+  return h ? `${h} h ${m} min` : m ? `${m} min ${Math.round(s % 60)} s` : `${s.toFixed(1)} s`;
+}
+
+function metaRow(m: RunMeta): string[] {
+  const share = m.wallS ? `${pct(Math.min(1, m.toolS / m.wallS))} measuring (tools), ${pct(Math.min(1, m.trialS / m.wallS))} in trials` : "unknown";
+  return [m.stack, m.first && m.last ? `${m.first.slice(0, 16).replace("T", " ")} .. ${m.last.slice(0, 16).replace("T", " ")} UTC` : "unknown", duration(m.wallS), share,
+    m.repetitions === null ? "unknown" : String(m.repetitions), m.governor, m.smt, m.numa];
+}
+
+/** When, how long, how much measuring, and the host settings that move numbers. */
+export function metaTable(model: ReportModel): Table {
+  return { header: ["stack", "ran (first start .. last end)", "wall time", "share of wall time", "repetitions", "cpufreq governor", "SMT", "NUMA"], rows: model.metadata.map(metaRow) };
+}
+
+export function perfText(p: Perf | null): string {
+  if (!p) return "no ratio";
+  return p.low === null || p.high === null ? `x${ratioNum(p.value)}, no interval:` : `x${ratioNum(p.value)} [${ratioNum(p.low)}, ${ratioNum(p.high)}]`;
+}
+
+function studyText(c: OverviewCell): string {
+  if (c.tcg) return "";
+  if (!c.study) return "";
+  const s = c.study.range ? `x${ratioNum(c.study.range[0])}..${ratioNum(c.study.range[1])} (approx.)` : `x${ratioNum(c.study.value)}`;
+  const verdict = c.consistent === null ? "" : c.consistent ? ", consistent" : ", NOT consistent";
+  return `study ${s}${verdict}`;
+}
+
+/** Page one as a benchstat-style table: headline metric x environment, performance against native (> 1 better). */
+export function glanceTable(ov: Overview): Table {
+  const rows = ov.rows.map((o) => [
+    `${o.label} (${o.unit}, ${directionText(o.better)})`,
+    o.native?.median != null ? `${num(o.native.median)} (n = ${o.native.n})` : "no data",
+    ...ov.environments.map((env) => {
+      const c = o.cells.get(env);
+      if (!c) return "not run";
+      const level = c.row.ratioLevel !== null && c.perf?.low != null ? ` (${levelText(c.row.ratioLevel)})` : "";
+      const study = studyText(c);
+      return `${perfText(c.perf)}${level} ${verdictWord(c.row)}${study ? `; ${study}` : ""}`;
+    }),
+  ]);
+  const geo = ["geometric mean (approx. 95 %)", "", ...ov.environments.map((env) => {
+    const g = ov.geomean.find((x) => x.environment === env);
+    return g?.perf ? `${perfText(g.perf)} over ${g.count} metrics${g.tcg ? " (TCG)" : ""}` : "no ratio";
+  })];
+  return { header: ["headline metric", `${ov.baseline ?? "native"} median`, ...ov.environments.map((e) => `${e}: performance vs native`)], rows: [...rows, geo] };
+}
+
+export function measureTable(section: Section): Table {
+  const hasRef = section.measures.some((m) => m.rows.some((r) => r.reference));
+  const rows = section.measures.flatMap((m) => m.rows.map((r, i) => [
+    i === 0 ? `${measureLabel(m)}${m.headline ? " [headline]" : ""}` : "", r.environment, medianText(r), String(r.n), rangeText(r), ratioText(r), warningsText(r),
+    ...(hasRef ? [referenceText(r)] : []),
+  ]));
+  return { header: ["measure", "environment", "median [interval] (coverage)", "n", "min..max", "vs native: ratio [interval] (coverage), statement", "warnings", ...(hasRef ? ["study"] : [])], rows };
+}
+
+export function curveTable(curve: Curve): Table {
+  const xs = [...new Set(curve.lines.flatMap((l) => l.points.map((p) => p.x)))].sort((a, b) => a - b);
+  const rows = xs.map((x) => [String(x), ...curve.lines.map((l) => {
+    const p = l.points.find((q) => q.x === x);
+    if (!p) return "gap";
+    const w = p.row.warnings.filter((c) => c !== "ci-below-95").map((c) => WARNING_LABEL[c]).join("; ");
+    return `${medianText(p.row)}; ${ratioShort(p.row)}${w ? ` (${w})` : ""}`;
+  })]);
+  return { header: [curve.xName, ...curve.lines.map((l) => l.environment)], rows };
+}
+
+export function curveTitle(curve: Curve): string {
+  return `${curve.workload} ${curve.series}: ${curve.metric} (${curve.unit}, ${directionText(curve.better)}) against ${curve.xName}`;
+}
+
+export function differencesTable(section: Section): Table | null {
+  if (section.differences.length === 0) return null;
+  const envs = section.differences[0]!.values.map(([env]) => env);
+  return { header: ["aspect", ...envs], rows: section.differences.map((d) => [d.label, ...d.values.map(([, v]) => v)]) };
+}
+
+export function crossStackTable(model: ReportModel): Table | null {
+  if (model.crossStack.length === 0) return null;
+  return {
+    header: ["measure", "environment", ...model.stackColumns],
+    rows: model.crossStack.map((x) => [measureLabel(x), x.environment, ...model.stackColumns.map((s) => {
+      const r = x.cells.get(s);
+      return r ? `${ratioShort(r)}${r.warnings.includes("tcg-guest") ? " (TCG)" : ""}` : "not run";
+    })]),
+  };
+}
+
+/** Input lines and files left out, duplicates counted once, data conflicts: one line each. */
+export function inputProblems(model: ReportModel): string[] {
+  return [
+    ...model.skipped.map((s) => `skipped ${skippedText(s)}`),
+    ...model.duplicates.map((s) => `duplicate record ${skippedText(s)}`),
+    ...(model.retried ? [`${model.retried} failed attempt(s) of trials that were retried and then succeeded are not counted as failures`] : []),
+    ...model.problems,
+  ];
+}
+
+/** Failed trials of a section, for the line under its table. */
+export function failuresText(model: ReportModel, section: Section): string {
+  const st = model.comparison.stacks.find((s) => s.stack === section.stack && s.profile === section.profile);
+  return (st?.failures.filter((f) => section.workloads.includes(f.workload)) ?? []).map((f) => `${f.workload} on ${f.environment}: ${f.count}`).join("; ");
+}
+
+export type { Row };
