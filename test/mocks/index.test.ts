@@ -203,3 +203,13 @@ describe("index.ts runs the pre-flight before any resource", () => {
     assert.deepEqual(allResources(), []);
   });
 });
+
+describe("resource names and types stay as they were (an existing stack is not replaced)", () => {
+  it("every (type, name) of the all-presets program equals the recorded list", async () => {
+    const outputs = await runProgram(config);
+    await promiseOf(outputs.counts as never); // every resource is registered once the trials' outputs resolve
+    const now = allResources().map((r) => `${r.type} ${r.name}`).sort();
+    const recordedList = readFileSync(new URL("../fixtures/pulumi/resources-dev-all-presets.txt", import.meta.url), "utf8").trim().split("\n");
+    assert.deepEqual(now, recordedList);
+  });
+});
