@@ -16,10 +16,10 @@ import { writePrivateFile } from "./stacks/keys.ts";
 import { shq } from "./lib/shell.ts";
 import { CommandChain } from "./stacks/command-chain.ts";
 import { Trials } from "./stacks/trials.ts";
-import { KvmGuest } from "./stacks/kvm.ts";
-import { DockerEnvironment, DockerImage } from "./stacks/docker.ts";
-import { NativeHost } from "./stacks/native.ts";
-import type { DockerEnvironmentPlan } from "./stacks/docker-spec.ts";
+import { KvmGuest } from "./stacks/kvm/component.ts";
+import { DockerEnvironment, DockerImage } from "./stacks/docker/component.ts";
+import { NativeHost } from "./stacks/native/component.ts";
+import type { DockerEnvironmentPlan } from "./stacks/docker/spec.ts";
 import type { HostAddress } from "./stacks/experiment.ts";
 
 const raw = namespaceKeys(pulumi.runtime.allConfig());

@@ -5,8 +5,8 @@
  */
 import type { CommandSpec } from "../stacks/experiment.ts";
 import { imageCommands, type EnvironmentPlan, type Plan } from "../stacks/plan.ts";
-import type { ContainerSpec } from "../stacks/docker-spec.ts";
-import { argvToBash, renderDockerRemove, renderDockerRun, renderVolumeCreate } from "../stacks/docker-spec.ts";
+import type { ContainerSpec } from "../stacks/docker/spec.ts";
+import { argvToBash, renderDockerRemove, renderDockerRun, renderVolumeCreate } from "../stacks/docker/spec.ts";
 
 export interface Step {
   /** "prepare", "image", "environment", "facts": teardown and pre-clean treat them differently. */

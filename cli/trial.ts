@@ -9,7 +9,7 @@ import { cpus, totalmem } from "node:os";
 import { WORKLOADS } from "../workloads/registry.ts";
 import { PROFILES, WORKLOAD_IDS, type ProfileName, type WorkloadId } from "../workloads/contract.ts";
 import type { TrialRecord } from "../workloads/record.ts";
-import type { TargetSpec } from "../workloads/runner/target.ts";
+import type { TargetSpec } from "../model/target.ts";
 import { connect } from "../workloads/runner/targets.ts";
 import { runTrial } from "../workloads/runner/trial.ts";
 import { PRESETS, PRESET_NAMES } from "../stacks/environments.ts";

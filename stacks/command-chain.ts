@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { local, remote } from "@pulumi/command";
 import type { CommandSpec, HostAddress } from "./experiment.ts";
-import { commandArgs } from "./kvm.ts";
+import { commandArgs } from "./kvm/component.ts";
 
 export interface CommandChainArgs {
   /** The steps, in order; delete scripts run in reverse on `pulumi destroy`. */

@@ -5,7 +5,7 @@
  */
 import type { ProfileName, WorkloadId } from "../workloads/contract.ts";
 import type { EnvironmentDef } from "./environments.ts";
-import type { TargetSpec } from "../workloads/runner/target.ts";
+import type { TargetSpec } from "../model/target.ts";
 
 /** How the machine that runs `pulumi up` reaches the host under test. */
 export type HostAddress =

@@ -4,9 +4,9 @@
  */
 import type { EnvironmentDef, EnvironmentKind } from "./environments.ts";
 import type { CommandSpec, Experiment } from "./experiment.ts";
-import type { TargetSpec } from "../workloads/runner/target.ts";
+import type { TargetSpec } from "../model/target.ts";
 import type { WorkloadId } from "../workloads/contract.ts";
-import type { DockerImagePlan } from "./docker-spec.ts";
+import type { DockerImagePlan } from "./docker/spec.ts";
 import type { KvmProof } from "./preflight/acceleration.ts";
 
 /** The common shape every environment module's plan function returns (envs.md). */

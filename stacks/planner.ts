@@ -9,17 +9,17 @@ import { join } from "node:path";
 import { heredoc, shJoin, shq } from "../lib/shell.ts";
 import { WORKLOADS, allPackages } from "../workloads/registry.ts";
 import type { ProfileName } from "../workloads/contract.ts";
-import type { SshTargetSpec, TargetSpec } from "../workloads/runner/target.ts";
+import type { SshTargetSpec, TargetSpec } from "../model/target.ts";
 import { sshArgs } from "../lib/ssh.ts";
 import type { CommandSpec, Experiment } from "./experiment.ts";
 import type { EnvironmentPlan, HostProbe, Plan, Schedule, TrialPlan } from "./plan.ts";
 import { buildSchedule } from "./schedule.ts";
 import { resultsDir, runId, ATTEMPTS_FILE } from "./results.ts";
-import { hostSshTarget, knownHostsCommand, knownHostsStep, planNative } from "./native-spec.ts";
+import { hostSshTarget, knownHostsCommand, knownHostsStep, planNative } from "./native/spec.ts";
 import { PRESETS } from "./environments.ts";
-import { planDocker, planDockerImage } from "./docker-spec.ts";
-import { planKvm } from "./kvm-plan.ts";
-import { planGuestImage } from "./guest-image.ts";
+import { planDocker, planDockerImage } from "./docker/spec.ts";
+import { planKvm } from "./kvm/plan.ts";
+import { planGuestImage } from "./kvm/guest-image.ts";
 
 /** The virtperf command, relative to the project root where both `pulumi up` and e2e run. */
 export const VIRTPERF_BIN = "bin/virtperf";

@@ -14,10 +14,10 @@ import { workload as fio } from "./fio/index.ts";
 import { workload as redis } from "./redis/index.ts";
 import { workload as mysql } from "./mysql/index.ts";
 
-// Each module's params type is specific; the registry sees them through the common interface.
-export const WORKLOADS: { readonly [K in WorkloadId]: Workload } = {
-  xz, linpack, stream, randomaccess, nuttcp, rr, fio, redis, mysql,
-} as unknown as { readonly [K in WorkloadId]: Workload };
+// `satisfies`: a missing, extra or misnamed module is a compile error, and each module keeps its own
+// params type (the contract takes params by method syntax, so a Workload<XzParams> is a Workload).
+const MODULES = { xz, linpack, stream, randomaccess, nuttcp, rr, fio, redis, mysql } satisfies { readonly [K in WorkloadId]: Workload };
+export const WORKLOADS: { readonly [K in WorkloadId]: Workload } = MODULES;
 
 for (const id of WORKLOAD_IDS) {
   if (WORKLOADS[id].name !== id) throw new Error(`workloads/registry.ts: module for "${id}" calls itself "${WORKLOADS[id].name}"`);

@@ -17,7 +17,7 @@ import { PRESETS, type EnvironmentDef } from "../../stacks/environments.ts";
 import type { Experiment } from "../../stacks/experiment.ts";
 import {
   planDocker, planDockerImage, renderDockerRemove, renderDockerRun, renderVolumeCreate, type DockerEnvironmentPlan,
-} from "../../stacks/docker-spec.ts";
+} from "../../stacks/docker/spec.ts";
 import { WORKLOADS, allPackages } from "../../workloads/registry.ts";
 import { parseRecord } from "../../workloads/record.ts";
 

@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { execa } from "execa";
 import { parseExperiment } from "../../stacks/config.ts";
 import { probeHost } from "../../stacks/host-probe.ts";
-import { guestImage } from "../../stacks/guest-image.ts";
+import { guestImage } from "../../stacks/kvm/guest-image.ts";
 import { parseKvmProof } from "../../stacks/preflight/acceleration.ts";
 
 const cpuVirt = /^flags\s*:.*\b(vmx|svm)\b/m.test(readFileSync("/proc/cpuinfo", "utf8"));

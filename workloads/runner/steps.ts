@@ -3,7 +3,7 @@
  * background with its process group remembered, its readiness poll and its stop.
  */
 import type { RawRun, ServerStep, Step } from "../contract.ts";
-import type { Target } from "./target.ts";
+import type { Target } from "../../model/target.ts";
 import { shq } from "../../lib/shell.ts";
 import { WorkloadRunError, tail } from "../../lib/errors.ts";
 

@@ -7,7 +7,7 @@
 import {
   hostProblem, jumpProblem, libvirtUriProblem, nameProblem, pathProblem, portProblem, userProblem,
 } from "../../lib/validate.ts";
-import type { TargetSpec } from "./target.ts";
+import type { TargetSpec } from "../../model/target.ts";
 
 type Check = (v: unknown) => string | undefined;
 type Fields = Record<string, { check: Check; required?: boolean }>;

@@ -7,7 +7,7 @@
  */
 import { spawn } from "node:child_process";
 import type { RawRun } from "../contract.ts";
-import type { ExecOptions, SshTargetSpec, Target, TargetSpec } from "./target.ts";
+import type { ExecOptions, SshTargetSpec, Target, TargetSpec } from "../../model/target.ts";
 import { ProvisionError } from "../../lib/errors.ts";
 import { heredoc, shJoin, shq } from "../../lib/shell.ts";
 import { sshArgs, sshOptions, type SshConnection } from "../../lib/ssh.ts";

@@ -7,7 +7,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { HostShape, ProfileName, RawRun, Workload } from "../contract.ts";
-import type { Target } from "./target.ts";
+import type { Target } from "../../model/target.ts";
 import type { TrialRecord } from "../record.ts";
 import { InstallError, VirtperfError, WorkloadRunError, tail } from "../../lib/errors.ts";
 import { shq } from "../../lib/shell.ts";

@@ -7,7 +7,7 @@ import { environmentAspects, compareAspects, type Aspects } from "../../../analy
 import { readRunFacts, type LocatedRecord, type RunFacts } from "../../../analysis/load.ts";
 import { parseTrialsText } from "../../../workloads/record.ts";
 import { PRESETS, type KvmOptions } from "../../../stacks/environments.ts";
-import { macFor, renderDomainXml, type DomainType } from "../../../stacks/kvm-spec.ts";
+import { macFor, renderDomainXml, type DomainType } from "../../../stacks/kvm/domain.ts";
 
 const REAL = join(dirname(fileURLToPath(import.meta.url)), "../../fixtures/records/real-smoke-2026-11-26");
 const records = parseTrialsText(readFileSync(join(REAL, "trials.jsonl"), "utf8"), "trials.jsonl").records;

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { connect, guestConnection, guestHopScript, guestLookupScript, sshRemoteCommand } from "../../../workloads/runner/targets.ts";
 import { heredoc } from "../../../lib/shell.ts";
 import { sshArgs } from "../../../lib/ssh.ts";
-import type { SshTargetSpec, TargetSpec } from "../../../workloads/runner/target.ts";
+import type { SshTargetSpec, TargetSpec } from "../../../model/target.ts";
 import { fakeBin } from "./fake-ssh.ts";
 import { trialShell } from "../../../workloads/runner/parity.ts";
 import { shJoin } from "../../../lib/shell.ts";

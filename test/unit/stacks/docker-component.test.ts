@@ -9,10 +9,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { allResources, mocks, promiseOf, type RecordedResource } from "../../pulumi-mocks.ts";
 import { PRESETS, type EnvironmentDef } from "../../../stacks/environments.ts";
 import type { Experiment } from "../../../stacks/experiment.ts";
-import { planDocker, planDockerImage } from "../../../stacks/docker-spec.ts";
-import { planNative } from "../../../stacks/native-spec.ts";
-import { DockerEnvironment, DockerImage, dockerContainerArgs, dockerProviderArgs, dockerVolumeArgs } from "../../../stacks/docker.ts";
-import { NativeHost } from "../../../stacks/native.ts";
+import { planDocker, planDockerImage } from "../../../stacks/docker/spec.ts";
+import { planNative } from "../../../stacks/native/spec.ts";
+import { DockerEnvironment, DockerImage, dockerContainerArgs, dockerProviderArgs, dockerVolumeArgs } from "../../../stacks/docker/component.ts";
+import { NativeHost } from "../../../stacks/native/component.ts";
 import { sshOptions } from "../../../lib/ssh.ts";
 
 const x: Experiment = {

@@ -4,7 +4,7 @@ import { PRESETS, type EnvironmentDef } from "../../../stacks/environments.ts";
 import type { Experiment } from "../../../stacks/experiment.ts";
 import {
   planDocker, planDockerImage, renderDockerRemove, renderDockerRun, renderVolumeCreate,
-} from "../../../stacks/docker-spec.ts";
+} from "../../../stacks/docker/spec.ts";
 
 const PACKAGES = ["xz-utils", "fio", "nuttcp", "fio"];
 

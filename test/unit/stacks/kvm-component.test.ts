@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { allResources, mocks, promiseOf } from "../../pulumi-mocks.ts";
 import { parseExperiment } from "../../../stacks/config.ts";
-import { planKvm } from "../../../stacks/kvm-plan.ts";
-import { KvmGuest, kvmCommandArgs } from "../../../stacks/kvm.ts";
+import { planKvm } from "../../../stacks/kvm/plan.ts";
+import { KvmGuest, kvmCommandArgs } from "../../../stacks/kvm/component.ts";
 import type { HostAddress } from "../../../stacks/experiment.ts";
 import { KVM_NOT_USABLE } from "../../helpers/kvm-proofs.ts";
 

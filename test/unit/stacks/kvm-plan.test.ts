@@ -4,9 +4,9 @@ import { spawnSync } from "node:child_process";
 import { parseExperiment } from "../../../stacks/config.ts";
 import { ProvisionError } from "../../../lib/errors.ts";
 import { PRESETS } from "../../../stacks/environments.ts";
-import { domainSpecFor, planKvm } from "../../../stacks/kvm-plan.ts";
-import { renderDomainXml } from "../../../stacks/kvm-spec.ts";
-import { GUEST_BASE_PACKAGES, guestImage, guestPackages, planGuestImage } from "../../../stacks/guest-image.ts";
+import { domainSpecFor, planKvm } from "../../../stacks/kvm/plan.ts";
+import { renderDomainXml } from "../../../stacks/kvm/domain.ts";
+import { GUEST_BASE_PACKAGES, guestImage, guestPackages, planGuestImage } from "../../../stacks/kvm/guest-image.ts";
 import { WORKLOADS } from "../../../workloads/registry.ts";
 import { KVM_NOT_USABLE, KVM_PROVEN } from "../../helpers/kvm-proofs.ts";
 

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PRESETS, type KvmOptions } from "../../../stacks/environments.ts";
-import { cpuModeFor, macFor, renderDomainXml, topologyFor, type DomainSpec, type DomainType } from "../../../stacks/kvm-spec.ts";
+import { cpuModeFor, macFor, renderDomainXml, topologyFor, type DomainSpec, type DomainType } from "../../../stacks/kvm/domain.ts";
 
 function spec(options: KvmOptions, type: DomainType, over: Partial<DomainSpec> = {}): DomainSpec {
   return {

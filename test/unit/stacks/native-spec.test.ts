@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { PRESETS } from "../../../stacks/environments.ts";
 import type { Experiment } from "../../../stacks/experiment.ts";
-import { BASH_JSON_STRING, planNative } from "../../../stacks/native-spec.ts";
+import { BASH_JSON_STRING, planNative } from "../../../stacks/native/spec.ts";
 
 function experiment(over: Partial<Experiment> = {}): Experiment {
   return {

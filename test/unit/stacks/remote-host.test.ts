@@ -12,9 +12,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseExperiment } from "../../../stacks/config.ts";
 import { plan, VIRTPERF_BIN } from "../../../stacks/planner.ts";
-import { knownHostsCommand } from "../../../stacks/native-spec.ts";
+import { knownHostsCommand } from "../../../stacks/native/spec.ts";
 import { sshArgs } from "../../../lib/ssh.ts";
-import type { TargetSpec } from "../../../workloads/runner/target.ts";
+import type { TargetSpec } from "../../../model/target.ts";
 import { fakeBin } from "../runner/fake-ssh.ts";
 import { KVM_NOT_USABLE } from "../../helpers/kvm-proofs.ts";
 

@@ -1,9 +1,10 @@
 /**
  * How the runner reaches a place to run scripts: one interface, four ways (local process, SSH with an
  * optional jump host, `docker exec`, SSH into a libvirt guest found by its domain name).
- * A TargetSpec is plain data (it travels on the `virtperf trial --target` command line as JSON).
+ * A TargetSpec is plain data: the planner writes it into the environment description a trial gets
+ * (model/environment.ts); workloads/runner/targets.ts connects to it.
  */
-import type { RawRun } from "../contract.ts";
+import type { RawRun } from "../workloads/contract.ts";
 
 /** SSH to a machine (a remote host under test, or a client machine). */
 export interface SshTargetSpec {

@@ -7,13 +7,13 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import type { DockerOptions, EnvironmentDef } from "./environments.ts";
-import type { CommandSpec, Experiment } from "./experiment.ts";
-import type { EnvironmentPlan } from "./plan.ts";
-import { heredoc, shJoin, shq } from "../lib/shell.ts";
-import { BASH_JSON_STRING, hostSshTarget } from "./native-spec.ts";
+import type { DockerOptions, EnvironmentDef } from "../environments.ts";
+import type { CommandSpec, Experiment } from "../experiment.ts";
+import type { EnvironmentPlan } from "../plan.ts";
+import { heredoc, shJoin, shq } from "../../lib/shell.ts";
+import { BASH_JSON_STRING, hostSshTarget } from "../native/spec.ts";
 
-export const DOCKERFILE_PATH = new URL("./images/Dockerfile", import.meta.url);
+export const DOCKERFILE_PATH = new URL("./Dockerfile", import.meta.url);
 /** Inside every container: workload data (overlay or volume, per the preset) and per-trial workdirs. */
 export const CONTAINER_DATA_DIR = "/data";
 export const CONTAINER_WORK_ROOT = "/work";

@@ -6,10 +6,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { local, remote } from "@pulumi/command";
-import type { HostAddress } from "./experiment.ts";
-import type { EnvironmentPlan } from "./plan.ts";
-import { commandArgs } from "./kvm.ts";
-import { commandChild } from "./docker.ts";
+import type { HostAddress } from "../experiment.ts";
+import type { EnvironmentPlan } from "../plan.ts";
+import { commandArgs } from "../kvm/component.ts";
+import { commandChild } from "../docker/component.ts";
 
 export interface NativeHostArgs {
   /** Native's plan from `planNative(x, def, allPackages())`. Required. */

@@ -17,10 +17,10 @@ import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import { local, remote } from "@pulumi/command";
-import type { HostAddress } from "./experiment.ts";
-import { sshOptions } from "../lib/ssh.ts";
-import type { ContainerSpec, DockerEnvironmentPlan, DockerImagePlan, VolumeSpec } from "./docker-spec.ts";
-import { commandArgs, type CommandChildArgs } from "./kvm.ts";
+import type { HostAddress } from "../experiment.ts";
+import { sshOptions } from "../../lib/ssh.ts";
+import type { ContainerSpec, DockerEnvironmentPlan, DockerImagePlan, VolumeSpec } from "./spec.ts";
+import { commandArgs, type CommandChildArgs } from "../kvm/component.ts";
 
 const MiB = 2 ** 20;
 

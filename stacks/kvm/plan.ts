@@ -5,19 +5,19 @@
  */
 import { createHash } from "node:crypto";
 import { posix as path } from "node:path";
-import type { EnvironmentDef, KvmOptions } from "./environments.ts";
-import type { CommandSpec, Experiment } from "./experiment.ts";
-import type { EnvironmentPlan, HostProbe } from "./plan.ts";
-import { ProvisionError } from "../lib/errors.ts";
-import { heredoc, shJoin, shq } from "../lib/shell.ts";
-import { sshOptions } from "../lib/ssh.ts";
-import type { TargetSpec } from "../workloads/runner/target.ts";
-import { guestConnection } from "../workloads/runner/targets.ts";
-import { parseCpuset } from "./config.ts";
+import type { EnvironmentDef, KvmOptions } from "../environments.ts";
+import type { CommandSpec, Experiment } from "../experiment.ts";
+import type { EnvironmentPlan, HostProbe } from "../plan.ts";
+import { ProvisionError } from "../../lib/errors.ts";
+import { heredoc, shJoin, shq } from "../../lib/shell.ts";
+import { sshOptions } from "../../lib/ssh.ts";
+import type { TargetSpec } from "../../model/target.ts";
+import { guestConnection } from "../../workloads/runner/targets.ts";
+import { parseCpuset } from "../config.ts";
 import { GUEST_DATA_DIR, GUEST_WORK_ROOT, SEED_LABEL, guestImage, type GuestImage } from "./guest-image.ts";
-import { accelerationLabel, macFor, renderDomainXml, type DomainSpec } from "./kvm-spec.ts";
-import { hostSshTarget } from "./native-spec.ts";
-import { resolveAcceleration } from "./preflight/acceleration.ts";
+import { accelerationLabel, macFor, renderDomainXml, type DomainSpec } from "./domain.ts";
+import { hostSshTarget } from "../native/spec.ts";
+import { resolveAcceleration } from "../preflight/acceleration.ts";
 
 /** How long the domain script waits for the guest to answer SSH (TCG boots take about 30 s here). Seconds. */
 export const KVM_BOOT_TIMEOUT_S = 300;

@@ -12,12 +12,12 @@
  * The wrapper always adds `taskset -c` too. The preparation records what it made in a state file that
  * the wrapper reads; the facts run a probe THROUGH the wrapper, so they show what native really got.
  */
-import type { EnvironmentDef } from "./environments.ts";
-import type { CommandSpec, Experiment, HostAddress } from "./experiment.ts";
-import type { EnvironmentPlan } from "./plan.ts";
-import type { SshTargetSpec } from "../workloads/runner/target.ts";
-import { heredoc, shJoin, shq } from "../lib/shell.ts";
-import { knownHostsPattern } from "../lib/ssh.ts";
+import type { EnvironmentDef } from "../environments.ts";
+import type { CommandSpec, Experiment, HostAddress } from "../experiment.ts";
+import type { EnvironmentPlan } from "../plan.ts";
+import type { SshTargetSpec } from "../../model/target.ts";
+import { heredoc, shJoin, shq } from "../../lib/shell.ts";
+import { knownHostsPattern } from "../../lib/ssh.ts";
 
 /** Bash function `js VALUE` printing VALUE as a JSON string (backslash, quote, tab, CR, LF escaped). */
 export const BASH_JSON_STRING = String.raw`js() { printf '"%s"' "$(printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/\t/\\t/g' -e 's/\r/\\r/g' | sed -e ':a' -e 'N' -e '$!ba' -e 's/\n/\\n/g')"; }`;

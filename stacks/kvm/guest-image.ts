@@ -23,10 +23,10 @@
  */
 import { createHash } from "node:crypto";
 import { posix as path } from "node:path";
-import type { CommandSpec, Experiment } from "./experiment.ts";
-import type { Workload, WorkloadId } from "../workloads/contract.ts";
-import { WORKLOADS } from "../workloads/registry.ts";
-import { heredoc, shq } from "../lib/shell.ts";
+import type { CommandSpec, Experiment } from "../experiment.ts";
+import type { Workload, WorkloadId } from "../../workloads/contract.ts";
+import { WORKLOADS } from "../../workloads/registry.ts";
+import { heredoc, shq } from "../../lib/shell.ts";
 
 /** Packages every built guest gets, besides the workloads' own: boot, init, network, SSH. */
 export const GUEST_BASE_PACKAGES = [

@@ -8,9 +8,9 @@
 import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { local, remote } from "@pulumi/command";
-import type { CommandSpec, HostAddress } from "./experiment.ts";
-import type { EnvironmentPlan } from "./plan.ts";
-import { shq } from "../lib/shell.ts";
+import type { CommandSpec, HostAddress } from "../experiment.ts";
+import type { EnvironmentPlan } from "../plan.ts";
+import { shq } from "../../lib/shell.ts";
 
 /** Inputs of one command child, as sent to the resource (the mock tests compare against these). */
 export interface CommandChildArgs {

@@ -1,0 +1,12 @@
+/**
+ * The environment kinds, the one list every layer shares (model/ is the neutral room: it imports nothing
+ * from stacks/, workloads/runner/, analysis/ or cli/). A kind is implemented by its module under
+ * stacks/<kind>/ and registered in stacks/kinds.ts, typed over this list, so a kind listed here without a
+ * module (or a module not listed) does not compile.
+ */
+export const KIND_NAMES = ["native", "docker", "kvm"] as const;
+export type KindName = (typeof KIND_NAMES)[number];
+
+/** How a guest's vCPUs run: "none" for kinds without a guest, "kvm" or "tcg" (software emulation, never passed off as KVM). */
+export const ACCELERATIONS = ["none", "kvm", "tcg"] as const;
+export type GuestAcceleration = (typeof ACCELERATIONS)[number];
