@@ -16,10 +16,10 @@ import { writePrivateFile } from "./stacks/keys.ts";
 import { shq } from "./lib/shell.ts";
 import { CommandChain } from "./stacks/command-chain.ts";
 import { Trials } from "./stacks/trials.ts";
-import { KvmGuest } from "./stacks/kvm/component.ts";
-import { DockerEnvironment, DockerImage } from "./stacks/docker/component.ts";
+import { DockerImage } from "./stacks/docker/component.ts";
 import { NativeHost } from "./stacks/native/component.ts";
-import type { DockerEnvironmentPlan } from "./stacks/docker/spec.ts";
+import { kindModule } from "./stacks/kinds.ts";
+import { kindsOf } from "./stacks/preflight/checks.ts";
 import type { HostAddress } from "./stacks/experiment.ts";
 
 const raw = namespaceKeys(pulumi.runtime.allConfig());
@@ -58,25 +58,24 @@ assertPreflight(x, checked);
 const p = plan(x, { ...basic, kvm: kvmProofOf(checked) });
 const root = process.cwd();
 if (!pulumi.runtime.isDryRun()) writeRunFiles(resolve(root, p.resultsDir), x, p.schedule, p.runId);
-const chain = (name: string, commands: typeof p.host.commands, after: pulumi.Resource[]) =>
-  new CommandChain(name, { commands, address, dir: root, after, ...(connection ? { connection } : {}) });
-
+const chainCtx = { address, ...(connection ? { privateKey: connection.privateKey } : {}) };
 const privateKey = connection ? { privateKey: connection.privateKey } : {};
+
 // Facts are collected by the facts chain below (into the results folder), not by NativeHost.
 const host = new NativeHost(`virtperf-${x.stack}-host`, { plan: p.host, address, collectFacts: false, ...privateKey, ...(keyFile ? { after: keyFile } : {}) });
-const dockerImage = p.dockerImage
-  ? new DockerImage(`virtperf-${x.stack}-docker-image`, { plan: p.dockerImage, address, dependsOn: [host], ...privateKey })
-  : undefined;
-const guestImage = chain(`virtperf-${x.stack}-guest-image`, p.guestImage ? [p.guestImage] : [], [host]);
-const environments: pulumi.Resource[] = p.environments.flatMap((env): pulumi.Resource[] => {
-  const name = `virtperf-${x.stack}-${env.def.name}`;
-  switch (env.def.options.kind) {
-    case "native": return []; // the host preparation is native's bring-up
-    case "docker": return [new DockerEnvironment(name, { plan: env as DockerEnvironmentPlan, address, image: dockerImage!.tag, ...privateKey })];
-    case "kvm": return [new KvmGuest(name, { plan: env, address, dependsOn: [guestImage], ...privateKey })];
+const images = new Map<string, { resource: pulumi.Resource; tag?: pulumi.Output<string> }>(p.images.map((i) => {
+  const name = `virtperf-${x.stack}-${i.name}`;
+  if (i.resource === "docker-image") {
+    const image = new DockerImage(name, { plan: { tag: i.tag!, commands: i.commands }, address, dependsOn: [host], ...privateKey });
+    return [i.id, { resource: image, tag: image.tag }] as const;
   }
-});
-const facts = chain(`virtperf-${x.stack}-facts`, p.facts, [host, ...environments]);
+  return [i.id, { resource: new CommandChain(name, { ...chainCtx, commands: i.commands, dir: root, after: [host] }) }] as const;
+}));
+// Each environment is its kind's component (loaded on demand: the planner and e2e never load Pulumi).
+const components = new Map(await Promise.all(kindsOf(x).map(async (k) => [k, await kindModule(k).component()] as const)));
+const environments: pulumi.Resource[] = p.environments.flatMap((env) =>
+  components.get(env.kind)!.resources(`virtperf-${x.stack}-${env.def.name}`, env, { ...chainCtx, host, images }));
+const facts = new CommandChain(`virtperf-${x.stack}-facts`, { ...chainCtx, commands: p.facts, dir: root, after: [host, ...environments] });
 const trials = new Trials(`virtperf-${x.stack}-trials`, { trials: p.trials, resultsDir: p.resultsDir, dir: root, after: [facts, ...environments] });
 
 export const runId = p.runId;

@@ -25,7 +25,7 @@ import { bringUpSteps, type Step } from "./e2e-steps.ts";
 import { isVerbose, reportError } from "./errors.ts";
 import { intInRange, MAX_SEED, oneOf, pathOption } from "./choices.ts";
 import { PROFILES, WORKLOAD_IDS } from "../workloads/contract.ts";
-import { PRESET_NAMES } from "../stacks/environments.ts";
+import { PRESET_NAMES } from "../stacks/kinds.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 

@@ -1,6 +1,9 @@
 /**
  * `virtperf trial`: one trial of one workload on one environment; prints its record on stdout and
  * appends it to <out>/trials.jsonl. Exit 0 when the trial is ok, 1 when it failed, 2 on bad input.
+ *
+ * The environment comes as one document (`--environment`, model/environment.ts), as the planner writes
+ * it; `--env native` alone is the shortcut for a trial by hand on this machine, as it is.
  */
 import { Command } from "commander";
 import { appendFile, mkdir } from "node:fs/promises";
@@ -8,40 +11,40 @@ import { join } from "node:path";
 import { cpus, totalmem } from "node:os";
 import { WORKLOADS } from "../workloads/registry.ts";
 import { PROFILES, WORKLOAD_IDS, type ProfileName, type WorkloadId } from "../workloads/contract.ts";
-import type { TrialRecord } from "../workloads/record.ts";
 import type { TargetSpec } from "../model/target.ts";
+import { environmentProblem, type EnvironmentDescription } from "../model/environment.ts";
 import { connect } from "../workloads/runner/targets.ts";
 import { runTrial } from "../workloads/runner/trial.ts";
-import { PRESETS, PRESET_NAMES } from "../stacks/environments.ts";
 import { hostFingerprint } from "../lib/host.ts";
 import { ConfigError } from "../lib/errors.ts";
 import { shq } from "../lib/shell.ts";
-import { intInRange, jsonOption, MAX_SEED, nameOption, nonNegativeInt, oneOf, pathOption, portList, positiveInt } from "./choices.ts";
-import { targetProblem } from "../workloads/runner/target-check.ts";
-
-const KINDS = ["native", "docker", "kvm"] as const;
-const ACCELERATIONS = ["none", "kvm", "tcg"] as const;
+import { intInRange, jsonOption, MAX_SEED, nameOption, nonNegativeInt, oneOf, pathOption } from "./choices.ts";
 
 export interface TrialOptions {
-  env: string; workload: string; profile: string; rep: string; order: string; seed: string; stack: string; run: string;
-  target?: string; client?: string; hostTarget?: string; contamination?: boolean; ports?: string; dataDir?: string; workRoot?: string; cpus?: string; memoryMib?: string;
-  acceleration?: string; accelerationReason?: string; calibrationOf?: string; kind?: string; out: string; warmup?: boolean; install?: boolean; timings?: boolean;
+  environment?: string; env?: string; workload: string; profile: string; rep: string; order: string; seed: string; stack: string; run: string;
+  contamination?: boolean; out: string; warmup?: boolean; install?: boolean; timings?: boolean;
 }
 
-/** --target/--client: JSON of a TargetSpec whose every field matches its grammar (target-check.ts). */
-function targetOption(option: string, value: string): TargetSpec {
-  const spec = jsonOption<TargetSpec>(option, value);
-  const problem = targetProblem(spec);
-  if (problem) throw new ConfigError(option, `${option}: ${problem}`);
-  return spec;
+/** `--env native` by hand: this machine as it is (its CPUs and memory, no cgroup), data under /var/tmp. */
+function nativeByHand(): EnvironmentDescription {
+  return {
+    name: "native", kind: "native", acceleration: "none", target: { kind: "local" }, client: { kind: "local" }, host: { kind: "local" },
+    ports: [], dataDir: "/var/tmp/virtperf-data", workRoot: "/tmp", shape: { cpus: cpus().length, memoryMiB: Math.floor(totalmem() / 2 ** 20) },
+  };
 }
 
-/** The environment's kind: from --kind, else from its preset, else native for a local target. */
-function environmentKind(o: TrialOptions, target: TargetSpec): TrialRecord["kind"] {
-  if (o.kind) return oneOf("--kind", o.kind, KINDS);
-  const preset = PRESETS[o.env as keyof typeof PRESETS];
-  if (preset) return preset.kind;
-  return target.kind === "docker" ? "docker" : target.kind === "guest" ? "kvm" : "native";
+/** The environment: `--environment` (checked field by field), or `--env native` by hand. */
+function environmentOf(o: TrialOptions): EnvironmentDescription {
+  if (o.environment !== undefined) {
+    if (o.env !== undefined) throw new ConfigError("--env", "give either --environment (the planner's description) or --env native (by hand), not both");
+    const d = jsonOption<EnvironmentDescription>("--environment", o.environment);
+    const problem = environmentProblem(d);
+    if (problem) throw new ConfigError("--environment", `--environment: ${problem}`);
+    return d;
+  }
+  if (o.env === "native") return nativeByHand();
+  throw new ConfigError(o.env === undefined ? "--environment" : "--env", `${o.env === undefined ? "no environment given" : `--env ${JSON.stringify(o.env)}: only native can be run without its description`}; ` +
+    "give --environment '<JSON of an environment description>' (the planner writes them: see the trial commands of a plan) or --env native");
 }
 
 /** Bash for the host that prints the environment's root pid: its container's init, its guest's QEMU. */
@@ -55,37 +58,20 @@ export async function trialCommand(o: TrialOptions): Promise<number> {
   const workload = WORKLOADS[oneOf<WorkloadId>("--workload", o.workload, WORKLOAD_IDS)];
   const profile = oneOf<ProfileName>("--profile", o.profile, PROFILES);
   // Every flag is checked before anything connects or runs: one line naming the flag, exit 2.
-  nameOption("--env", o.env); nameOption("--stack", o.stack); nameOption("--run", o.run);
+  nameOption("--stack", o.stack); nameOption("--run", o.run);
   const rep = nonNegativeInt("--rep", o.rep), order = nonNegativeInt("--order", o.order), seed = intInRange("--seed", o.seed, 0, MAX_SEED);
   const out = pathOption("--out", o.out, true);
-  const dataDir = o.dataDir === undefined ? undefined : pathOption("--data-dir", o.dataDir);
-  const workRoot = pathOption("--work-root", o.workRoot ?? "/tmp");
-  const cpuCount = o.cpus === undefined ? cpus().length : positiveInt("--cpus", o.cpus);
-  const memoryMiB = o.memoryMib === undefined ? Math.floor(totalmem() / 2 ** 20) : positiveInt("--memory-mib", o.memoryMib);
-  if (!o.target && o.env !== "native") {
-    throw new ConfigError("--env", `environment "${o.env}" needs --target (how to reach it); without --target the valid value is: native` +
-      ` (presets: ${PRESET_NAMES.join(", ")})`);
-  }
-  const targetSpec: TargetSpec = o.target ? targetOption("--target", o.target) : { kind: "local" };
-  const clientSpec: TargetSpec = o.client ? targetOption("--client", o.client) : { kind: "local" };
-  const kind = environmentKind(o, targetSpec);
-  // The host the environments live on: this machine, or the SSH host the planner names.
-  const hostSpec: TargetSpec = o.hostTarget ? targetOption("--host-target", o.hostTarget) : { kind: "local" };
-  const acceleration = o.acceleration ? oneOf("--acceleration", o.acceleration, ACCELERATIONS) : kind === "kvm" ? "kvm" : "none";
-  if (kind === "kvm" && acceleration === "none") throw new ConfigError("--acceleration", `a kvm environment runs with acceleration kvm or tcg, not none`);
-  const ports = o.ports === undefined ? [] : portList("--ports", o.ports);
+  const d = environmentOf(o);
   const outcome = await runTrial({
     workload, profile, stack: o.stack, run: o.run, host: await hostFingerprint(),
-    rep, order, seed, warmup: !!o.warmup, out, install: !!o.install, client: connect(clientSpec),
-    ...(o.contamination === false ? {} : { hostTarget: { target: connect(hostSpec), ours: hostSpec.kind === "local" ? [process.pid] : [] } }),
+    rep, order, seed, warmup: !!o.warmup, out, install: !!o.install, client: connect(d.client),
+    ...(o.contamination === false ? {} : { hostTarget: { target: connect(d.host), ours: d.host.kind === "local" ? [process.pid] : [] } }),
     env: {
-      name: o.env, kind, acceleration, target: connect(targetSpec), ports,
-      ...(o.accelerationReason ? { accelerationReason: o.accelerationReason } : {}),
-      ...(o.calibrationOf ? { calibrationOf: nameOption("--calibration-of", o.calibrationOf) } : {}),
-      ...rootPidOf(targetSpec),
-      dataDir: dataDir ?? (kind === "docker" ? "/data" : "/var/tmp/virtperf-data"),
-      workRoot,
-      shape: { cpus: cpuCount, memoryMiB },
+      name: d.name, kind: d.kind, acceleration: d.acceleration, target: connect(d.target), ports: d.ports,
+      ...(d.accelerationReason ? { accelerationReason: d.accelerationReason } : {}),
+      ...(d.calibrationOf ? { calibrationOf: d.calibrationOf } : {}),
+      ...rootPidOf(d.target),
+      dataDir: d.dataDir, workRoot: d.workRoot, shape: d.shape,
     },
   });
   await mkdir(out, { recursive: true });
@@ -104,22 +90,10 @@ export function registerTrial(program: Command, run: (code: Promise<number>) => 
   program
     .command("trial")
     .description("run one trial of a workload on an environment and print its trial record")
-    .requiredOption("--env <name>", "environment name (native, or any with --target)")
+    .option("--environment <json>", "the environment, as the planner describes it (JSON: name, kind, target, client, host, ports, dataDir, workRoot, shape, acceleration...)")
+    .option("--env <name>", "native: a trial by hand on this machine, as it is (instead of --environment)")
     .requiredOption("--workload <id>", `workload: ${WORKLOAD_IDS.join(", ")}`)
     .option("--profile <name>", `profile: ${PROFILES.join(", ")}`, "smoke")
-    .option("--target <json>", "how to reach the environment: TargetSpec JSON (local, ssh, docker, guest)")
-    .option("--client <json>", "where network clients run: TargetSpec JSON (default: this machine)")
-    .option("--host-target <json>", "the host the environments live on, for the contamination checks: TargetSpec JSON (default: this machine)")
-    .option("--no-contamination", "skip the contamination checks around the run step")
-    .option("--kind <kind>", "environment kind: native, docker, kvm (default: from the preset or target)")
-    .option("--acceleration <a>", "none, kvm or tcg (guests; a TCG guest is never reported as KVM)")
-    .option("--acceleration-reason <text>", "why this acceleration (recorded with the trial)")
-    .option("--calibration-of <env>", "this environment is an A/A copy of <env> (recorded with the trial)")
-    .option("--ports <list>", "fixed server ports of the environment (1..65535), comma separated")
-    .option("--data-dir <dir>", "data directory inside the environment (on the I/O path under test)")
-    .option("--work-root <dir>", "where trial work directories go inside the environment", "/tmp")
-    .option("--cpus <n>", "CPUs the environment has (default: this machine's)")
-    .option("--memory-mib <n>", "memory the environment has, MiB (default: this machine's)")
     .option("--rep <n>", "repetition number", "0")
     .option("--order <n>", "position in the schedule", "0")
     .option("--seed <n>", "schedule seed (0..4294967295), recorded", "0")
@@ -128,6 +102,7 @@ export function registerTrial(program: Command, run: (code: Promise<number>) => 
     .option("--out <dir>", "results folder: trials.jsonl and raw/", "results/local/adhoc")
     .option("--warmup", "a warm-up trial (recorded, never in statistics)")
     .option("--install", "apt-get install missing Debian packages")
+    .option("--no-contamination", "skip the contamination checks around the run step")
     .option("--timings", "print the runner's timings to stderr")
     .action(async (o: TrialOptions) => {
       await run(trialCommand(o));

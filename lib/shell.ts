@@ -19,3 +19,6 @@ export function heredoc(body: string, base: string): { start: string; text: stri
   for (let i = 1; lines.has(delim); i++) delim = `${base}_${i}`;
   return { start: `<<'${delim}'`, text: `${body.endsWith("\n") ? body : `${body}\n`}${delim}` };
 }
+
+/** Bash function `js VALUE` printing VALUE as a JSON string (backslash, quote, tab, CR, LF escaped). */
+export const BASH_JSON_STRING = String.raw`js() { printf '"%s"' "$(printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/\t/\\t/g' -e 's/\r/\\r/g' | sed -e ':a' -e 'N' -e '$!ba' -e 's/\n/\\n/g')"; }`;

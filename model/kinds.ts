@@ -10,3 +10,8 @@ export type KindName = (typeof KIND_NAMES)[number];
 /** How a guest's vCPUs run: "none" for kinds without a guest, "kvm" or "tcg" (software emulation, never passed off as KVM). */
 export const ACCELERATIONS = ["none", "kvm", "tcg"] as const;
 export type GuestAcceleration = (typeof ACCELERATIONS)[number];
+
+/** An environment's options: its kind, and that kind's own fields (stacks/<kind>/options.ts). */
+export interface KindOptions<K extends KindName = KindName> {
+  readonly kind: K;
+}

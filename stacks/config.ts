@@ -7,8 +7,12 @@
 import { z } from "zod";
 import { ConfigError } from "../lib/errors.ts";
 import { PROFILES, WORKLOAD_IDS, type ProfileName, type WorkloadId } from "../workloads/contract.ts";
-import { PRESETS, PRESET_NAMES, type EnvironmentDef, type EnvironmentOptions } from "./environments.ts";
-import type { Acceleration, ClientConfig, Experiment, HostAddress, HostConfig } from "./experiment.ts";
+import { KIND_NAMES } from "../model/kinds.ts";
+import { formatCpuset, parseCpuset } from "../lib/cpuset.ts";
+
+export { formatCpuset, parseCpuset } from "../lib/cpuset.ts";
+import { kindModule, PRESET_OPTIONS, PRESET_NAMES } from "./kinds.ts";
+import type { Acceleration, ClientConfig, EnvironmentDef, Experiment, HostAddress, HostConfig } from "./experiment.ts";
 import { defaultKeysDir, KEYS_DIR_ENV } from "./keys.ts";
 import { dockerReferenceProblem, hostProblem, jumpProblem, pathProblem, publicKeyProblem, userProblem } from "../lib/validate.ts";
 
@@ -79,31 +83,6 @@ function check<T>(key: string, schema: z.ZodType<T>, value: unknown, allowed?: s
   return fail(at, value, issue.message, allowed);
 }
 
-/** "0-3,6" -> [0,1,2,3,6]; throws on bad syntax. */
-export function parseCpuset(text: string): number[] {
-  const out = new Set<number>();
-  for (const part of text.split(",")) {
-    const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
-    if (!m) throw new Error(`"${part}" is not a CPU number or range`);
-    const lo = Number(m[1]), hi = m[2] === undefined ? lo : Number(m[2]);
-    if (hi < lo) throw new Error(`range "${part}" runs backwards`);
-    for (let c = lo; c <= hi; c++) out.add(c);
-  }
-  return [...out].sort((a, b) => a - b);
-}
-
-/** [0,1,2,5] -> "0-2,5". */
-export function formatCpuset(cpus: readonly number[]): string {
-  const parts: string[] = [];
-  for (let i = 0; i < cpus.length; ) {
-    let j = i;
-    while (j + 1 < cpus.length && cpus[j + 1] === cpus[j]! + 1) j++;
-    parts.push(i === j ? `${cpus[i]}` : `${cpus[i]}-${cpus[j]}`);
-    i = j + 1;
-  }
-  return parts.join(",");
-}
-
 const port = z.number().int().min(1).max(65535);
 const sshHost = z.object({
   host: grammar(hostProblem), user: grammar(userProblem), port: port.default(22),
@@ -148,34 +127,30 @@ function parseMemory(value: unknown, host: HostFacts): number {
   return mib;
 }
 
-const dockerOptions = z.object({ network: z.enum(["bridge", "host"]), storage: z.enum(["overlay", "volume"]) }).partial();
-const kvmOptions = z.object({
-  cpuModel: z.enum(["generic", "host-passthrough"]), topology: z.boolean(), pinning: z.boolean(),
-  hugepages: z.boolean(), diskFormat: z.enum(["qcow2", "raw"]), diskCache: z.enum(["default", "none"]),
-  multiqueue: z.boolean(),
-}).partial();
-const KIND_BASE = { native: "native", docker: "docker", kvm: "kvm" } as const;
-
-/** One environment: a preset name, or {name, preset?, kind?, ...options} built on a preset. */
+/**
+ * One environment: a preset name, or {name, preset?, kind?, ...options} built on a preset (a kind's
+ * own preset, named as the kind, when only `kind` is given). The options are checked by the kind's
+ * schema (stacks/<kind>/options.ts).
+ */
 function parseEnvironment(item: unknown, i: number): EnvironmentDef {
   const key = `environments[${i}]`;
   const presets = PRESET_NAMES.join(", ");
   if (typeof item === "string") {
-    if (!(item in PRESETS)) fail(key, item, "unknown preset", presets);
-    return { name: item, options: PRESETS[item as keyof typeof PRESETS] };
+    if (!(item in PRESET_OPTIONS)) fail(key, item, "unknown preset", presets);
+    return { name: item, options: PRESET_OPTIONS[item]! };
   }
   const head = check(key, z.looseObject({
     name: z.string().regex(NAME_RE, "a name is lowercase letters, digits and '-', starting with a letter, at most 31 chars"),
-    preset: z.enum(PRESET_NAMES).optional(),
-    kind: z.enum(["native", "docker", "kvm"]).optional(),
+    preset: z.enum(PRESET_NAMES as [string, ...string[]]).optional(),
+    kind: z.enum(KIND_NAMES).optional(),
   }), item, `a preset (${presets}) or {name, preset?, kind?, ...options}`);
   if (!head.preset && !head.kind) fail(`${key}.preset`, item, "a custom environment needs a preset or a kind to start from", presets);
-  const base: EnvironmentOptions = PRESETS[head.preset ?? KIND_BASE[head.kind!]];
+  const base = PRESET_OPTIONS[head.preset ?? head.kind!]!;
   if (head.kind && head.kind !== base.kind) fail(`${key}.kind`, head.kind, `preset "${head.preset}" is of kind ${base.kind}`);
   const { name: _n, preset: _p, kind: _k, ...rest } = head;
-  const schema = base.kind === "docker" ? dockerOptions.strict() : base.kind === "kvm" ? kvmOptions.strict() : z.object({}).strict();
+  const schema = kindModule(base.kind).optionsSchema.strict();
   const overrides = check(key, schema as z.ZodType<Record<string, unknown>>, rest, `options of kind ${base.kind}: ${Object.keys(schema.shape).join(", ") || "(none)"}`);
-  return { name: head.name, options: { ...base, ...overrides } as EnvironmentOptions };
+  return { name: head.name, options: { ...base, ...overrides } };
 }
 
 function withCalibration(defs: EnvironmentDef[], calibration: unknown): EnvironmentDef[] {

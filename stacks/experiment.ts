@@ -4,7 +4,7 @@
  * composition in planner.ts.
  */
 import type { ProfileName, WorkloadId } from "../workloads/contract.ts";
-import type { EnvironmentDef } from "./environments.ts";
+import type { KindOptions } from "../model/kinds.ts";
 import type { TargetSpec } from "../model/target.ts";
 
 /** How the machine that runs `pulumi up` reaches the host under test. */
@@ -53,6 +53,20 @@ export type ClientConfig =
   | { readonly kind: "ssh"; readonly target: TargetSpec & { kind: "ssh"; knownHostsFile: string }; readonly hostPublicKey?: string };
 
 export type Acceleration = "auto" | "kvm" | "tcg";
+
+/**
+ * One environment of a stack: a name (used in records, resource and container names) and its options,
+ * those of one kind (`O`, a kind's own options type; validated by that kind's schema in config.ts).
+ */
+export interface EnvironmentDef<O extends KindOptions = KindOptions> {
+  readonly name: string;
+  readonly options: O;
+  /**
+   * A/A calibration: this environment is an identical second copy of the named one (`<name>-aa`), so
+   * the report can show the noise floor, the difference two identical environments measure.
+   */
+  readonly calibrationOf?: string;
+}
 
 export interface Experiment {
   readonly stack: string;

@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { ConfigError } from "../lib/errors.ts";
-import { parseCpuset } from "./config.ts";
+import { parseCpuset } from "../lib/cpuset.ts";
 import type { HostProbe } from "./plan.ts";
 
 /** The host probe before the KVM proof. */

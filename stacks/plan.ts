@@ -2,15 +2,20 @@
  * The plan vocabulary: what the ONE planner (planner.ts) hands both the Pulumi program (index.ts) and
  * `npm run e2e`. Plain data, no Pulumi: every command either of them runs is in here.
  */
-import type { EnvironmentDef, EnvironmentKind } from "./environments.ts";
-import type { CommandSpec, Experiment } from "./experiment.ts";
+import type { KindName } from "../model/kinds.ts";
+import type { CommandSpec, EnvironmentDef, Experiment } from "./experiment.ts";
 import type { TargetSpec } from "../model/target.ts";
 import type { WorkloadId } from "../workloads/contract.ts";
-import type { DockerImagePlan } from "./docker/spec.ts";
-import type { KvmProof } from "./preflight/acceleration.ts";
+import type { KvmProof } from "./kvm/acceleration.ts";
+import type { NativePaths } from "./native/spec.ts";
 
-/** The common shape every environment module's plan function returns (envs.md). */
-export interface EnvironmentPlan {
+/**
+ * One environment's plan, as its kind's module makes it (stacks/kind.ts): the common shape the planner,
+ * the Pulumi program and e2e read, and `spec`, the kind's own (a container spec, a domain spec), which
+ * only that kind's steps and component read.
+ */
+export interface EnvironmentPlan<S = unknown> {
+  readonly kind: KindName;
   readonly def: EnvironmentDef;
   /** "none" for native and Docker; "kvm" or "tcg" for guests (resolved from Experiment.acceleration and the host's KVM proof). */
   readonly acceleration: "none" | "kvm" | "tcg";
@@ -27,8 +32,36 @@ export interface EnvironmentPlan {
   readonly shape: { cpus: number; memoryMiB: number };
   /** Bring-up in order (delete scripts run in reverse order on teardown). */
   readonly commands: readonly CommandSpec[];
-  /** Bash that prints one JSON object of the environment's facts (what it REALLY got). */
+  /** Bash that prints one JSON object of the environment's facts (what it REALLY got); run on the host. */
   readonly facts: string;
+  readonly spec: S;
+}
+
+/**
+ * A cache shared by the environments of a stack (the Docker tools image, a guest image), built once
+ * after the host preparation and before any environment. Identified by `id`: two kinds needing the same
+ * image plan it once. Content-addressed: `pulumi destroy` removes what it built; `npm run e2e` keeps
+ * images for the next run unless asked (--remove-images).
+ */
+export interface ImagePlan {
+  readonly id: string;
+  readonly commands: readonly CommandSpec[];
+  /** "docker-image": the DockerImage component (its `tag` output is what containers wait for); "commands": a command chain. */
+  readonly resource: "docker-image" | "commands";
+  /** Pulumi resource name: `virtperf-<stack>-<name>`. */
+  readonly name: string;
+  /** For "docker-image": the tag it builds. */
+  readonly tag?: string;
+}
+
+/** One bring-up step as `npm run e2e` runs it (bash here; its delete runs on teardown, in reverse). */
+export interface Step {
+  /** "prepare", "image", "environment", "facts": teardown and pre-clean treat them differently. */
+  readonly phase: "prepare" | "image" | "environment" | "facts";
+  /** "<environment or host>/<role>", for progress and errors. */
+  readonly label: string;
+  readonly create: string;
+  readonly delete?: string;
 }
 
 /** What the planner knows about the host beyond the stack config (probed, or injected in tests). */
@@ -62,7 +95,7 @@ export interface Schedule {
 export interface TrialPlan extends ScheduleEntry {
   /** Stable name: "017-docker-fio-r2" (also the Pulumi resource name suffix). */
   readonly id: string;
-  readonly kind: EnvironmentKind;
+  readonly kind: KindName;
   /** Estimated seconds of this trial, for "time left". */
   readonly estimateS: number;
   /** The `virtperf trial ...` command line; exits 0 whether the trial is ok or failed (recorded either way). */
@@ -80,14 +113,9 @@ export interface Plan {
    * Native's plan with the host preparation (packages, directories, cgroup) as its commands: run first,
    * deleted last, whether or not `native` is measured. Its facts are the host's facts.
    */
-  readonly host: EnvironmentPlan;
-  /**
-   * Image builds, after the host preparation: the Docker tools image (when a Docker environment is listed) and the
-   * guest base image (when a KVM one is). Content-addressed caches: `pulumi destroy` removes the Docker
-   * image it built; `npm run e2e` keeps both for the next run unless asked (see imageCommands()).
-   */
-  readonly dockerImage?: DockerImagePlan;
-  readonly guestImage?: CommandSpec;
+  readonly host: EnvironmentPlan<NativePaths>;
+  /** Images the stack's kinds need, each once, in build order, after the host preparation. */
+  readonly images: readonly ImagePlan[];
   /**
    * Per environment, in stack order. Native's host preparation is in `host` (it runs whether or not
    * `native` is measured), so native's entry here has no commands of its own.
@@ -99,7 +127,12 @@ export interface Plan {
   readonly trials: readonly TrialPlan[];
 }
 
-/** The image build commands in bring-up order (Docker image, then guest image). */
-export function imageCommands(p: Pick<Plan, "dockerImage" | "guestImage">): CommandSpec[] {
-  return [...(p.dockerImage?.commands ?? []), ...(p.guestImage ? [p.guestImage] : [])];
+/** A command spec as one of e2e's steps. */
+export function commandStep(phase: Step["phase"], owner: string, c: CommandSpec): Step {
+  return { phase, label: `${owner}/${c.role}`, create: c.create, ...(c.delete ? { delete: c.delete } : {}) };
+}
+
+/** The image build commands in bring-up order. */
+export function imageCommands(p: Pick<Plan, "images">): CommandSpec[] {
+  return p.images.flatMap((i) => i.commands);
 }

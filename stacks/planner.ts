@@ -2,24 +2,25 @@
  * The ONE planner (DESIGN.md, Data flow): Experiment + host probe -> Plan. Plain TypeScript, no Pulumi.
  * The Pulumi program (index.ts) maps the Plan onto resources; `npm run e2e` runs the very same commands.
  *
- * Order of bring-up: host preparation (native), images (Docker tools, guest base), then each environment
- * in stack order; facts; then the trials in schedule order. Teardown runs delete scripts in reverse.
+ * Order of bring-up: host preparation (native's), the images the stack's kinds need (each once), then
+ * each environment in stack order, planned by its kind's module (stacks/kinds.ts); facts; then the trials
+ * in schedule order. Teardown runs delete scripts in reverse.
  */
 import { join } from "node:path";
 import { heredoc, shJoin, shq } from "../lib/shell.ts";
 import { WORKLOADS, allPackages } from "../workloads/registry.ts";
 import type { ProfileName } from "../workloads/contract.ts";
 import type { SshTargetSpec, TargetSpec } from "../model/target.ts";
+import type { EnvironmentDescription } from "../model/environment.ts";
 import { sshArgs } from "../lib/ssh.ts";
 import type { CommandSpec, Experiment } from "./experiment.ts";
 import type { EnvironmentPlan, HostProbe, Plan, Schedule, TrialPlan } from "./plan.ts";
 import { buildSchedule } from "./schedule.ts";
 import { resultsDir, runId, ATTEMPTS_FILE } from "./results.ts";
-import { hostSshTarget, knownHostsCommand, knownHostsStep, planNative } from "./native/spec.ts";
-import { PRESETS } from "./environments.ts";
-import { planDocker, planDockerImage } from "./docker/spec.ts";
-import { planKvm } from "./kvm/plan.ts";
-import { planGuestImage } from "./kvm/guest-image.ts";
+import { planNative, type NativePaths } from "./native/spec.ts";
+import { hostSshTarget, knownHostsCommand, knownHostsStep } from "./host-address.ts";
+import { kindModule, PRESETS } from "./kinds.ts";
+import type { ImagePlan } from "./plan.ts";
 
 /** The virtperf command, relative to the project root where both `pulumi up` and e2e run. */
 export const VIRTPERF_BIN = "bin/virtperf";
@@ -35,11 +36,23 @@ export function estimateSeconds(profile: ProfileName, env: EnvironmentPlan): num
   return Math.round(SECONDS_PER_TRIAL[profile] * SLOWDOWN[env.acceleration]);
 }
 
-/** Where network clients run: a named second machine, else the host under test (this machine when local). */
-function clientTarget(x: Experiment): TargetSpec | undefined {
-  if (x.client.kind === "ssh") return x.client.target;
+/** The host under test as the runner reaches it: this machine, or its SSH host. */
+function hostTarget(x: Experiment): TargetSpec {
   const a = x.host.address;
-  return a.kind === "ssh" ? hostSshTarget(a) : undefined;
+  return a.kind === "ssh" ? hostSshTarget(a) : { kind: "local" };
+}
+
+/** The environment description a trial of `env` gets (model/environment.ts): its plan, as one document. */
+export function environmentDescription(x: Experiment, env: EnvironmentPlan): EnvironmentDescription {
+  return {
+    name: env.def.name, kind: env.kind, ...(env.def.calibrationOf ? { calibrationOf: env.def.calibrationOf } : {}),
+    acceleration: env.acceleration, ...(env.accelerationReason ? { accelerationReason: env.accelerationReason } : {}),
+    target: env.target,
+    // Network clients run on a named second machine, else on the host under test.
+    client: x.client.kind === "ssh" ? x.client.target : hostTarget(x),
+    host: hostTarget(x),
+    ports: env.ports, dataDir: env.dataDir, workRoot: env.workRoot, shape: env.shape,
+  };
 }
 
 function minutesLeft(seconds: number): string {
@@ -49,18 +62,10 @@ function minutesLeft(seconds: number): string {
 /** The bash a trial resource runs: progress line, the runner, the attempt logged; always exits 0 (see results.ts). */
 export function trialScript(t: Omit<TrialPlan, "command">, x: Experiment, env: EnvironmentPlan, ctx: { run: string; dir: string; total: number; leftS: number }): string {
   const words: (string | number)[] = [
-    VIRTPERF_BIN, "trial", "--env", env.def.name, "--kind", env.def.options.kind, "--target", JSON.stringify(env.target),
+    VIRTPERF_BIN, "trial", "--environment", JSON.stringify(environmentDescription(x, env)),
     "--workload", t.workload, "--profile", x.profile, "--rep", t.rep, "--order", t.order, "--seed", x.seed,
-    "--stack", x.stack, "--run", ctx.run, "--data-dir", env.dataDir, "--work-root", env.workRoot,
-    "--cpus", env.shape.cpus, "--memory-mib", env.shape.memoryMiB, "--acceleration", env.acceleration, "--out", ctx.dir,
+    "--stack", x.stack, "--run", ctx.run, "--out", ctx.dir,
   ];
-  if (env.accelerationReason) words.push("--acceleration-reason", env.accelerationReason);
-  if (env.def.calibrationOf) words.push("--calibration-of", env.def.calibrationOf);
-  if (env.ports.length) words.push("--ports", env.ports.join(","));
-  const client = clientTarget(x);
-  if (client) words.push("--client", JSON.stringify(client));
-  const a = x.host.address;
-  if (a.kind === "ssh") words.push("--host-target", JSON.stringify(hostSshTarget(a)));
   if (t.warmup) words.push("--warmup");
   const what = `${env.def.name} ${t.workload} ${t.warmup ? "warm-up" : `rep ${t.rep}`}`;
   return [
@@ -116,19 +121,17 @@ function factsCommand(name: string, script: string, dir: string, on?: SshTargetS
 export function plan(x: Experiment, probe: HostProbe): Plan {
   const run = runId(x);
   const dir = resultsDir(x, run);
-  // Host preparation and host facts come from native's plan whether or not native is measured.
+  // Host preparation and host facts come from native's plan whether or not native is measured; that
+  // native environment's own commands are then the host's (the others, A/A copies, have their own).
   const nativeDef = x.environments.find((e) => e.options.kind === "native") ?? { name: "native", options: PRESETS.native };
-  const native = planNative(x, nativeDef, allPackages());
-  const kinds = new Set(x.environments.map((e) => e.options.kind));
-  const image = kinds.has("docker") ? planDockerImage(x, allPackages()) : undefined;
-  const kvmProbe = { kvm: probe.kvm, threadsPerCore: probe.threadsPerCore ?? 1 };
+  const native: EnvironmentPlan<NativePaths> = planNative(x, nativeDef, allPackages());
   const environments: EnvironmentPlan[] = x.environments.map((def, index) => {
-    switch (def.options.kind) {
-      case "native": return def === nativeDef ? { ...native, commands: [] } : planNative(x, def, []);
-      case "docker": return planDocker(x, def, index, image!.tag);
-      case "kvm": return planKvm(x, def, index, kvmProbe);
-    }
+    const planned = kindModule(def.options.kind).plan(x, def, { probe, index });
+    return def === nativeDef ? { ...planned, commands: [] } : planned;
   });
+  // Each image once, in the order the kinds first ask for it.
+  const images = new Map<string, ImagePlan>();
+  for (const def of x.environments) for (const i of kindModule(def.options.kind).images?.(x) ?? []) if (!images.has(i.id)) images.set(i.id, i);
   const schedule = buildSchedule({
     environments: x.environments.map((e) => e.name), workloads: x.workloads, repetitions: x.repetitions, seed: x.seed,
     needsWarmup: (w) => WORKLOADS[w].warmup,
@@ -137,7 +140,7 @@ export function plan(x: Experiment, probe: HostProbe): Plan {
   const a = x.host.address;
   const remote = a.kind === "ssh" ? hostSshTarget(a) : undefined;
   const facts = [factsCommand("host", native.facts, dir, remote),
-    ...environments.filter((e) => e.def.options.kind !== "native").map((e) => factsCommand(e.def.name, e.facts, dir, remote))];
+    ...environments.filter((e) => e.kind !== "native").map((e) => factsCommand(e.def.name, e.facts, dir, remote))];
   // The first (local) steps pin the SSH host's key and the client machine's in the known_hosts files every ssh target uses.
   const c = x.client;
   const pins = [
@@ -145,7 +148,6 @@ export function plan(x: Experiment, probe: HostProbe): Plan {
     ...(c.kind === "ssh" && c.hostPublicKey ? [knownHostsStep("client-known-hosts", c.target.knownHostsFile, c.target.host, c.target.port ?? 22, c.hostPublicKey)] : []),
   ];
   const host = pins.length ? { ...native, commands: [...pins, ...native.commands] } : native;
-  return { experiment: x, runId: run, resultsDir: dir, host,
-    ...(image ? { dockerImage: image } : {}), ...(kinds.has("kvm") ? { guestImage: planGuestImage(x) } : {}),
+  return { experiment: x, runId: run, resultsDir: dir, host, images: [...images.values()],
     environments, facts, schedule, trials: planTrials(x, schedule, environments, run, dir) };
 }

@@ -10,7 +10,8 @@
  * - Results outlive `pulumi destroy`: no trial has a delete command.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { local } from "@pulumi/command";
+import type { local } from "@pulumi/command";
+import { chainCommands } from "./command-chain.ts";
 import { resolve } from "node:path";
 import type { TrialRecord } from "../workloads/record.ts";
 import type { TrialPlan } from "./plan.ts";
@@ -50,19 +51,11 @@ export class Trials extends pulumi.ComponentResource {
     super("virtperf:stacks:Trials", name, {}, opts);
     const onDisk = resolve(args.dir, args.resultsDir);
     const states = trialStates(args.trials, readTrials(onDisk), readAttempts(onDisk));
-    let previous: local.Command | undefined;
-    this.commands = states.map(({ trial, ...state }) => {
-      const cmd: local.Command = new local.Command(`${name}-${trial.id}`, {
-        create: trial.command,
-        interpreter: ["/bin/bash", "-c"],
-        dir: args.dir,
-        // The previous trial's URN, not its id: an id changes when a failed trial is replaced, and
-        // every later trial would then re-run too; the URN is stable and still shows the order.
-        triggers: [previous ? previous.urn : "first", retryToken({ trial, ...state })],
-      }, { parent: this, dependsOn: previous ? [previous] : [...args.after] });
-      previous = cmd;
-      return cmd;
-    });
+    // Local commands (trials run where `pulumi up` runs) chained in schedule order; a failed trial gets a
+    // new retry token, so the next `pulumi up` replaces exactly it (the chain's URN rule keeps the rest).
+    const specs = states.map(({ trial, ...state }) => ({ role: trial.id, on: "local" as const, create: trial.command, triggers: [retryToken({ trial, ...state })] }));
+    this.commands = chainCommands(name, specs, { address: { kind: "local" }, dir: args.dir }, { parent: this, after: args.after }) as local.Command[];
+    const previous = this.commands[this.commands.length - 1];
     // Read the results only once the last trial is done (an apply on its output waits for it).
     const done: pulumi.Output<unknown> = previous ? previous.stdout : pulumi.output("no trials");
     const summary = done.apply(() => summarize(args.trials, onDisk));

@@ -13,14 +13,13 @@
  * - `dockerProviderArgs`: the daemon of the host: local socket, or `ssh://user@host:port` with the
  *   stack's key and the host's pinned key (lib/ssh.ts options as the provider's `sshOpts`).
  */
-import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import { local, remote } from "@pulumi/command";
 import type { HostAddress } from "../experiment.ts";
 import { sshOptions } from "../../lib/ssh.ts";
 import type { ContainerSpec, DockerEnvironmentPlan, DockerImagePlan, VolumeSpec } from "./spec.ts";
-import { commandArgs, type CommandChildArgs } from "../kvm/component.ts";
+import { chainCommands } from "../command-chain.ts";
+import type { KindComponent } from "../kind.ts";
 
 const MiB = 2 ** 20;
 
@@ -69,36 +68,15 @@ export function dockerProviderArgs(address: HostAddress): docker.ProviderArgs {
   };
 }
 
-/** One command child (local bash or remote over SSH), chained after `previous` visibly (its id in the triggers). */
-export function commandChild(
-  name: string, child: CommandChildArgs, address: HostAddress, previous: pulumi.Resource | undefined,
-  privateKey: pulumi.Input<string> | undefined, opts: pulumi.CustomResourceOptions,
-): local.Command | remote.Command {
-  // Mocks drop dependsOn, so the previous child's id in the triggers makes the order visible.
-  const triggers = previous ? [...child.triggers, (previous as pulumi.CustomResource).id] : [...child.triggers];
-  const childOpts = { ...opts, ...(previous ? { dependsOn: [previous] } : {}) };
-  if (child.via === "local") {
-    return new local.Command(`${name}-${child.role}`, { create: child.create, delete: child.delete, triggers, interpreter: [...child.interpreter!] }, childOpts);
-  }
-  if (address.kind !== "ssh") throw new Error(`${name}-${child.role}: remote command for a local host`);
-  return new remote.Command(`${name}-${child.role}`, {
-    connection: {
-      host: address.host, user: address.user, port: address.port, hostKey: address.hostPublicKey,
-      privateKey: privateKey ?? pulumi.secret(readFileSync(address.privateKeyFile, "utf8")),
-    },
-    create: child.create, delete: child.delete, triggers,
-  }, childOpts);
-}
-
 export interface DockerImageArgs {
   /** The image plan from `planDockerImage(x, allPackages())`: tag and build commands. Required. */
-  readonly plan: DockerImagePlan;
+  readonly plan: Pick<DockerImagePlan, "tag" | "commands">;
   /** How the host is reached; the build runs where the daemon is. Required. */
   readonly address: HostAddress;
   /** Private key text for an SSH host (a Pulumi secret). Default for an SSH host: the file `address.privateKeyFile`, read and marked secret. Ignored when local. */
   readonly privateKey?: pulumi.Input<string>;
   /** Resources the first command waits for (host preparation). Default: none. */
-  readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+  readonly dependsOn?: readonly pulumi.Resource[];
 }
 
 export class DockerImage extends pulumi.ComponentResource {
@@ -107,12 +85,8 @@ export class DockerImage extends pulumi.ComponentResource {
 
   constructor(name: string, args: DockerImageArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("virtperf:stacks:DockerImage", name, {}, opts);
-    let previous: local.Command | remote.Command | undefined;
-    for (const child of commandArgs(args.plan.commands, args.address)) {
-      previous = commandChild(name, child, args.address, previous, args.privateKey, {
-        parent: this, ...(previous ? {} : { dependsOn: args.dependsOn ?? [] }),
-      });
-    }
+    const previous = chainCommands(name, args.plan.commands, { address: args.address, ...(args.privateKey ? { privateKey: args.privateKey } : {}) },
+      { parent: this, ...(args.dependsOn ? { after: args.dependsOn } : {}) }).pop();
     const tag = args.plan.tag;
     this.tag = previous ? previous.id.apply(() => tag) : pulumi.output(tag);
     this.registerOutputs({ tag: this.tag });
@@ -133,6 +107,8 @@ export interface DockerEnvironmentArgs {
   readonly image?: pulumi.Input<string>;
   /** Private key text for an SSH host (a Pulumi secret). Default for an SSH host: the file `address.privateKeyFile`. */
   readonly privateKey?: pulumi.Input<string>;
+  /** What the environment's first command waits for (the host preparation). Default: nothing. */
+  readonly after?: readonly pulumi.Resource[];
 }
 
 export class DockerEnvironment extends pulumi.ComponentResource {
@@ -145,15 +121,13 @@ export class DockerEnvironment extends pulumi.ComponentResource {
 
   constructor(name: string, args: DockerEnvironmentArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("virtperf:stacks:DockerEnvironment", name, {}, opts);
-    const spec = args.plan.container;
+    const spec = args.plan.spec;
     const provider = args.provider ?? (args.address.kind === "ssh"
       ? new docker.Provider(`${name}-provider`, dockerProviderArgs(args.address), { parent: this })
       : undefined);
     const providerOpt = provider ? { provider } : {};
-    let previous: local.Command | remote.Command | undefined;
-    for (const child of commandArgs(args.plan.commands, args.address)) {
-      previous = commandChild(name, child, args.address, previous, args.privateKey, { parent: this });
-    }
+    const previous = chainCommands(name, args.plan.commands, { address: args.address, ...(args.privateKey ? { privateKey: args.privateKey } : {}) },
+      { parent: this, ...(args.after ? { after: args.after } : {}) }).pop();
     const volume = spec.volume
       ? new docker.Volume(`${name}-volume`, dockerVolumeArgs(spec.volume), { parent: this, ...providerOpt, ...(previous ? { dependsOn: [previous] } : {}) })
       : undefined;
@@ -170,3 +144,13 @@ export class DockerEnvironment extends pulumi.ComponentResource {
     this.registerOutputs({ containerName: this.containerName, target: this.target, volumeName: this.volumeName });
   }
 }
+
+/** Docker's Pulumi side: one DockerEnvironment per environment, its container waiting for the tools image. */
+export const dockerComponent: KindComponent<ContainerSpec> = {
+  resources: (name, plan, ctx) => {
+    const image = ctx.images.get("docker-tools")?.tag;
+    return [new DockerEnvironment(name, {
+      plan, address: ctx.address, after: [ctx.host], ...(image ? { image } : {}), ...(ctx.privateKey ? { privateKey: ctx.privateKey } : {}),
+    })];
+  },
+};

@@ -7,11 +7,11 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import type { DockerOptions, EnvironmentDef } from "../environments.ts";
-import type { CommandSpec, Experiment } from "../experiment.ts";
-import type { EnvironmentPlan } from "../plan.ts";
-import { heredoc, shJoin, shq } from "../../lib/shell.ts";
-import { BASH_JSON_STRING, hostSshTarget } from "../native/spec.ts";
+import type { DockerOptions } from "./options.ts";
+import type { CommandSpec, EnvironmentDef, Experiment } from "../experiment.ts";
+import type { EnvironmentPlan, Step } from "../plan.ts";
+import { BASH_JSON_STRING, heredoc, shJoin, shq } from "../../lib/shell.ts";
+import { hostSshTarget } from "../host-address.ts";
 
 export const DOCKERFILE_PATH = new URL("./Dockerfile", import.meta.url);
 /** Inside every container: workload data (overlay or volume, per the preset) and per-trial workdirs. */
@@ -74,9 +74,8 @@ export interface ContainerSpec {
   readonly init: true;
 }
 
-export interface DockerEnvironmentPlan extends EnvironmentPlan {
-  readonly container: ContainerSpec;
-}
+/** A Docker environment's plan: its spec is the container. */
+export type DockerEnvironmentPlan = EnvironmentPlan<ContainerSpec>;
 
 export interface DockerImagePlan {
   /** `virtperf/tools:<12 hex of the content hash>`. */
@@ -89,7 +88,7 @@ export interface DockerImagePlan {
 
 function dockerOptions(env: EnvironmentDef): DockerOptions {
   if (env.options.kind !== "docker") throw new TypeError(`planDocker: environment "${env.name}" is ${env.options.kind}, not docker`);
-  return env.options;
+  return env.options as DockerOptions;
 }
 
 /** The container spec of one Docker environment (index = its position in the stack, for the port block). */
@@ -125,13 +124,13 @@ export function planDocker(x: Experiment, env: EnvironmentDef, index: number, im
       }]
     : [];
   return {
-    def: env, acceleration: "none",
+    kind: "docker", def: env, acceleration: "none",
     // On an SSH host the runner uses the daemon where it runs: `docker exec` there, over the host's pinned SSH.
     target: { kind: "docker", container: container.name, ...(x.host.address.kind === "ssh" ? { via: hostSshTarget(x.host.address) } : {}) },
     ports: portBlock(index),
     dataDir: CONTAINER_DATA_DIR, workRoot: CONTAINER_WORK_ROOT,
     shape: { cpus: x.host.cpus, memoryMiB: x.host.memoryMiB },
-    commands, container,
+    commands, spec: container,
     facts: dockerFactsScript(container),
   };
 }
@@ -215,6 +214,13 @@ export function planDockerImage(x: Experiment, packages: readonly string[], dock
     triggers: [tag],
   });
   return { tag, baseImage: x.dockerBaseImage, commands };
+}
+
+/** e2e's step for the container: what the Pulumi program's docker.Container (and its volume) does, as docker commands. */
+export function containerSteps(owner: string, spec: ContainerSpec): Step[] {
+  const create = [...(spec.volume ? [argvToBash(renderVolumeCreate(spec.volume))] : []), argvToBash(renderDockerRun(spec))].join("\n");
+  const del = renderDockerRemove(spec).map((argv) => `${argvToBash(argv)} >/dev/null 2>&1 || true`).join("\n");
+  return [{ phase: "environment", label: `${owner}/container`, create, delete: del }];
 }
 
 /** One argv as a bash line (for CommandSpec scripts and logs). */

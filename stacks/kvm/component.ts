@@ -1,55 +1,26 @@
 /**
- * The KVM guest as a Pulumi component: a thin mapping of the guest's EnvironmentPlan (stacks/kvm-plan.ts)
- * onto `@pulumi/command` resources, `local.Command` for a local host, `remote.Command` over SSH
- * otherwise. Children are `${name}-disk`, `${name}-hugepages` (tuned presets) and `${name}-domain`,
- * created in that order; `pulumi destroy` runs their delete scripts in reverse (domain destroyed and
- * undefined, hugepages released, disk removed).
+ * The KVM guest as a Pulumi component: a thin mapping of the guest's plan (plan.ts) onto command
+ * resources (command-chain.ts), `local.Command` for a local host, `remote.Command` over SSH otherwise.
+ * Children are `${name}-disk`, `${name}-hugepages` (tuned presets) and `${name}-domain`, created in that
+ * order; `pulumi destroy` runs their delete scripts in reverse (domain destroyed and undefined,
+ * hugepages released, disk removed).
  */
-import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
-import { local, remote } from "@pulumi/command";
-import type { CommandSpec, HostAddress } from "../experiment.ts";
+import type { HostAddress } from "../experiment.ts";
 import type { EnvironmentPlan } from "../plan.ts";
-import { shq } from "../../lib/shell.ts";
-
-/** Inputs of one command child, as sent to the resource (the mock tests compare against these). */
-export interface CommandChildArgs {
-  /** Child name suffix: the CommandSpec's role. */
-  readonly role: string;
-  /** "local": `local.Command` run by bash; "remote": `remote.Command` over SSH, bash started explicitly. */
-  readonly via: "local" | "remote";
-  readonly create: string;
-  readonly delete?: string;
-  readonly triggers: readonly string[];
-  /** Interpreter of `local.Command` (bash: the scripts use bash syntax). */
-  readonly interpreter?: readonly string[];
-}
-
-/** Wraps a bash script for a remote login shell that may not be bash. */
-function remoteBash(script: string): string {
-  return `bash -c ${shq(script)}`;
-}
-
-/** The command children of one command spec list, for a host reached as `address`. Pure. */
-export function commandArgs(commands: readonly CommandSpec[], address: HostAddress): CommandChildArgs[] {
-  return commands.map((c) => {
-    const remoteHost = c.on === "host" && address.kind === "ssh";
-    if (!remoteHost) {
-      return { role: c.role, via: "local", create: c.create, ...(c.delete ? { delete: c.delete } : {}), triggers: [...(c.triggers ?? [])], interpreter: ["/bin/bash", "-c"] };
-    }
-    return { role: c.role, via: "remote", create: remoteBash(c.create), ...(c.delete ? { delete: remoteBash(c.delete) } : {}), triggers: [...(c.triggers ?? [])] };
-  });
-}
+import type { KindComponent } from "../kind.ts";
+import { chainCommands, commandArgs, type CommandChildArgs } from "../command-chain.ts";
+import type { DomainSpec } from "./domain.ts";
 
 /** The KvmGuest's children: its plan's commands (disk, hugepages, domain). Pure. */
-export function kvmCommandArgs(plan: EnvironmentPlan, address: HostAddress): CommandChildArgs[] {
-  if (plan.def.options.kind !== "kvm") throw new Error(`kvmCommandArgs: environment ${plan.def.name} is ${plan.def.options.kind}, not kvm`);
+export function kvmCommandArgs(plan: EnvironmentPlan<DomainSpec>, address: HostAddress): CommandChildArgs[] {
+  if (plan.kind !== "kvm") throw new Error(`kvmCommandArgs: environment ${plan.def.name} is ${plan.kind}, not kvm`);
   return commandArgs(plan.commands, address);
 }
 
 export interface KvmGuestArgs {
   /** The guest's plan from `planKvm` (domain XML, scripts, target). Required. */
-  readonly plan: EnvironmentPlan;
+  readonly plan: EnvironmentPlan<DomainSpec>;
   /** How the host is reached; `local` runs the scripts here. Required. */
   readonly address: HostAddress;
   /**
@@ -58,15 +29,7 @@ export interface KvmGuestArgs {
    */
   readonly privateKey?: pulumi.Input<string>;
   /** Resources the first child waits for (the guest image command). Default: none. */
-  readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
-}
-
-function connectionOf(address: HostAddress & { kind: "ssh" }, privateKey: pulumi.Input<string> | undefined) {
-  return {
-    host: address.host, user: address.user, port: address.port,
-    privateKey: privateKey ?? pulumi.secret(readFileSync(address.privateKeyFile, "utf8")),
-    hostKey: address.hostPublicKey,
-  };
+  readonly dependsOn?: readonly pulumi.Resource[];
 }
 
 export class KvmGuest extends pulumi.ComponentResource {
@@ -74,33 +37,30 @@ export class KvmGuest extends pulumi.ComponentResource {
   public readonly domain: pulumi.Output<string>;
   /** "kvm" or "tcg". */
   public readonly acceleration: pulumi.Output<string>;
-  /** The runner's target, as JSON (what `virtperf trial --target` takes). */
+  /** The runner's target, as JSON (what the trial's environment description carries). */
   public readonly target: pulumi.Output<string>;
   /** What the domain script printed (address and boot time). */
   public readonly bootLog: pulumi.Output<string>;
 
   constructor(name: string, args: KvmGuestArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("virtperf:stacks:KvmGuest", name, {}, opts);
-    const children = kvmCommandArgs(args.plan, args.address);
-    let previous: local.Command | remote.Command | undefined;
-    for (const child of children) {
-      // Mocks drop dependsOn: the previous child's id in the triggers makes the order visible (and a
-      // replaced disk re-creates the domain on it).
-      const triggers = previous ? [...child.triggers, previous.id] : [...child.triggers];
-      const childOpts: pulumi.CustomResourceOptions = { parent: this, dependsOn: previous ? [previous] : args.dependsOn ?? [] };
-      previous = child.via === "local"
-        ? new local.Command(`${name}-${child.role}`, { create: child.create, delete: child.delete, triggers, interpreter: [...child.interpreter!] }, childOpts)
-        : new remote.Command(`${name}-${child.role}`, {
-          connection: connectionOf(args.address as HostAddress & { kind: "ssh" }, args.privateKey),
-          create: child.create, delete: child.delete, triggers,
-        }, childOpts);
-    }
+    if (args.plan.kind !== "kvm") throw new Error(`KvmGuest ${name}: plan is ${args.plan.kind}, not kvm`);
+    const last = chainCommands(name, args.plan.commands, { address: args.address, ...(args.privateKey ? { privateKey: args.privateKey } : {}) },
+      { parent: this, ...(args.dependsOn ? { after: args.dependsOn } : {}) }).pop();
     const target = args.plan.target;
     if (target.kind !== "guest") throw new Error(`KvmGuest ${name}: plan target is ${target.kind}, not guest`);
     this.domain = pulumi.output(target.domain);
     this.acceleration = pulumi.output(args.plan.acceleration);
     this.target = pulumi.output(JSON.stringify(target));
-    this.bootLog = previous ? previous.stdout : pulumi.output("");
+    this.bootLog = last ? last.stdout : pulumi.output("");
     this.registerOutputs({ domain: this.domain, acceleration: this.acceleration, target: this.target, bootLog: this.bootLog });
   }
 }
+
+/** KVM's Pulumi side: one KvmGuest per environment, after the guest image. */
+export const kvmComponent: KindComponent<DomainSpec> = {
+  resources: (name, plan, ctx) => {
+    const image = ctx.images.get("guest-image")?.resource;
+    return [new KvmGuest(name, { plan, address: ctx.address, dependsOn: [image ?? ctx.host], ...(ctx.privateKey ? { privateKey: ctx.privateKey } : {}) })];
+  },
+};

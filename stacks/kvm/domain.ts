@@ -15,7 +15,7 @@
  * - The serial console is logged to a file beside the disk: a guest that never answers SSH says why.
  */
 import { createHash } from "node:crypto";
-import type { KvmOptions } from "../environments.ts";
+import type { KvmOptions } from "./options.ts";
 
 export type DomainType = "kvm" | "qemu";
 

@@ -5,19 +5,19 @@
  */
 import { createHash } from "node:crypto";
 import { posix as path } from "node:path";
-import type { EnvironmentDef, KvmOptions } from "../environments.ts";
-import type { CommandSpec, Experiment } from "../experiment.ts";
+import type { KvmOptions } from "./options.ts";
+import type { CommandSpec, EnvironmentDef, Experiment } from "../experiment.ts";
 import type { EnvironmentPlan, HostProbe } from "../plan.ts";
 import { ProvisionError } from "../../lib/errors.ts";
 import { heredoc, shJoin, shq } from "../../lib/shell.ts";
 import { sshOptions } from "../../lib/ssh.ts";
 import type { TargetSpec } from "../../model/target.ts";
 import { guestConnection } from "../../workloads/runner/targets.ts";
-import { parseCpuset } from "../config.ts";
+import { parseCpuset } from "../../lib/cpuset.ts";
 import { GUEST_DATA_DIR, GUEST_WORK_ROOT, SEED_LABEL, guestImage, type GuestImage } from "./guest-image.ts";
 import { accelerationLabel, macFor, renderDomainXml, type DomainSpec } from "./domain.ts";
-import { hostSshTarget } from "../native/spec.ts";
-import { resolveAcceleration } from "../preflight/acceleration.ts";
+import { hostSshTarget } from "../host-address.ts";
+import { resolveAcceleration } from "./acceleration.ts";
 
 /** How long the domain script waits for the guest to answer SSH (TCG boots take about 30 s here). Seconds. */
 export const KVM_BOOT_TIMEOUT_S = 300;
@@ -32,7 +32,7 @@ export function domainName(stack: string, environment: string): string {
 
 function kvmOptions(env: EnvironmentDef): KvmOptions {
   if (env.options.kind !== "kvm") throw new ProvisionError(`environment ${env.name} is ${env.options.kind}, not kvm`);
-  return env.options;
+  return env.options as KvmOptions;
 }
 
 function guestStem(x: Experiment, env: EnvironmentDef): string {
@@ -262,17 +262,17 @@ jq -n --arg domain "$dom" --arg address "$addr" --arg hostKey "$host_key" --arg 
 }
 
 /** The EnvironmentPlan of the KVM environment at `index` in the stack. */
-export function planKvm(x: Experiment, env: EnvironmentDef, index: number, probe: KvmHostProbe): EnvironmentPlan {
+export function planKvm(x: Experiment, env: EnvironmentDef, index: number, probe: KvmHostProbe): EnvironmentPlan<DomainSpec> {
   const { acceleration: accel, reason } = resolveAcceleration(x.acceleration, probe.kvm);
   const img = guestImage(x);
   const spec = domainSpecFor(x, env, accel, probe, img);
   const target = guestTarget(x, env, img);
   const commands = [diskCommand(spec, img, guestSsh(x, env, img)), ...(spec.options.hugepages ? [hugepagesCommand(spec)] : []), domainCommand(spec, img, target)];
   return {
-    def: env, acceleration: accel, accelerationReason: reason, target,
+    kind: "kvm", def: env, acceleration: accel, accelerationReason: reason, target,
     ports: [0, 1, 2, 3].map((i) => 21000 + 10 * index + i),
     dataDir: GUEST_DATA_DIR, workRoot: GUEST_WORK_ROOT,
     shape: { cpus: spec.cpus.length, memoryMiB: spec.memoryMiB },
-    commands, facts: factsScript(spec, target, reason),
+    commands, facts: factsScript(spec, target, reason), spec,
   };
 }

@@ -12,15 +12,11 @@
  * The wrapper always adds `taskset -c` too. The preparation records what it made in a state file that
  * the wrapper reads; the facts run a probe THROUGH the wrapper, so they show what native really got.
  */
-import type { EnvironmentDef } from "../environments.ts";
-import type { CommandSpec, Experiment, HostAddress } from "../experiment.ts";
+import type { CommandSpec, EnvironmentDef, Experiment } from "../experiment.ts";
+import { hostSshTarget } from "../host-address.ts";
 import type { EnvironmentPlan } from "../plan.ts";
-import type { SshTargetSpec } from "../../model/target.ts";
-import { heredoc, shJoin, shq } from "../../lib/shell.ts";
-import { knownHostsPattern } from "../../lib/ssh.ts";
+import { BASH_JSON_STRING, heredoc, shJoin, shq } from "../../lib/shell.ts";
 
-/** Bash function `js VALUE` printing VALUE as a JSON string (backslash, quote, tab, CR, LF escaped). */
-export const BASH_JSON_STRING = String.raw`js() { printf '"%s"' "$(printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/\t/\\t/g' -e 's/\r/\\r/g' | sed -e ':a' -e 'N' -e '$!ba' -e 's/\n/\\n/g')"; }`;
 
 export interface NativePaths {
   /** cgroup name: `virtperf-<stack>-native`. */
@@ -39,32 +35,6 @@ export function nativePaths(x: Experiment, env: EnvironmentDef): NativePaths {
     dataDir: `${x.host.ioDir}/${id}`,
     workRoot: `${x.host.scratchDir}/work/${id}`,
   };
-}
-
-type SshAddress = HostAddress & { kind: "ssh" };
-
-/** How the runner, the facts and clients reach an SSH host: its key, its pinned host key. */
-export function hostSshTarget(a: SshAddress): SshTargetSpec {
-  return { kind: "ssh", host: a.host, user: a.user, port: a.port, identityFile: a.privateKeyFile, knownHostsFile: a.knownHostsFile };
-}
-
-/**
- * A local step that writes `file` (a known_hosts file in the 0700 keys directory) pinning `publicKey`'s
- * lines for host:port (`[host]:port key` when the port is not 22); delete removes it. `role` names it.
- */
-export function knownHostsStep(role: string, file: string, host: string, port: number, publicKey: string): CommandSpec {
-  const lines = publicKey.split("\n").map((l) => l.trim()).filter(Boolean).map((key) => `${knownHostsPattern(host, port)} ${key}`);
-  const dir = file.replace(/\/[^/]*$/, "") || "/";
-  return {
-    role, on: "local", triggers: lines,
-    create: `mkdir -p -m 700 ${shq(dir)}\nprintf '%s\\n' ${shJoin(lines)} > ${shq(`${file}.tmp`)} && mv ${shq(`${file}.tmp`)} ${shq(file)}`,
-    delete: `rm -f ${shq(file)}`,
-  };
-}
-
-/** The SSH host's pinned key, written to its knownHostsFile by the plan's first (local) step. */
-export function knownHostsCommand(a: SshAddress): CommandSpec {
-  return knownHostsStep("known-hosts", a.knownHostsFile, a.host, a.port, a.hostPublicKey);
 }
 
 /** Command words put before `bash -s`: join the recorded cgroup(s), then pin with taskset. */
@@ -127,7 +97,7 @@ if [ -n "$missing" ]; then echo "installing:$missing"; DEBIAN_FRONTEND=nonintera
  * EnvironmentPlan of the native environment. `packages`: the workload packages the host needs
  * (workloads/registry.ts allPackages()); an empty list skips the install step.
  */
-export function planNative(x: Experiment, env: EnvironmentDef, packages: readonly string[]): EnvironmentPlan {
+export function planNative(x: Experiment, env: EnvironmentDef, packages: readonly string[]): EnvironmentPlan<NativePaths> {
   if (env.options.kind !== "native") throw new TypeError(`planNative: environment "${env.name}" is ${env.options.kind}, not native`);
   const p = nativePaths(x, env);
   const a = x.host.address;
@@ -143,14 +113,14 @@ export function planNative(x: Experiment, env: EnvironmentDef, packages: readonl
     { role: "native-cgroup", on: "host", create: cgroupCreate(x, p), delete: cgroupDelete(p), triggers: [x.host.cpuset, String(x.host.memoryMiB)] },
   ];
   return {
-    def: env, acceleration: "none",
+    kind: "native", def: env, acceleration: "none",
     // The same wrapper locally and over SSH (there it runs on the host, before `timeout ... bash -s`).
     target: a.kind === "local" ? { kind: "local", wrap } : { ...hostSshTarget(a), wrap },
     ports: [], dataDir: p.dataDir, workRoot: p.workRoot,
     shape: { cpus: x.host.cpus, memoryMiB: x.host.memoryMiB },
     commands,
     // Facts run where the host is (the planner sends them over SSH for a remote one), through the wrapper.
-    facts: nativeFactsScript(p, wrap),
+    facts: nativeFactsScript(p, wrap), spec: p,
   };
 }
 

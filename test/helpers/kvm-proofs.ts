@@ -4,7 +4,7 @@
  * passed the first three checks put in front (what a KVM host prints, in the same format).
  */
 import { readFileSync } from "node:fs";
-import { parseKvmProof, type KvmProof } from "../../stacks/preflight/acceleration.ts";
+import { parseKvmProof, type KvmProof } from "../../stacks/kvm/acceleration.ts";
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/host/${name}`, import.meta.url), "utf8");
 

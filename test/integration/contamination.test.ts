@@ -11,10 +11,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { parseRecord, type TrialRecord } from "../../workloads/record.ts";
+import { nativeDescription } from "../helpers/environments.ts";
 
 async function trial(workRoot: string): Promise<TrialRecord> {
   const out = await mkdtemp(join(tmpdir(), "virtperf-contamination-"));
-  const r = await execa("bin/virtperf", ["trial", "--env", "native", "--workload", "xz", "--profile", "smoke", "--out", out, "--work-root", workRoot], { reject: false });
+  const r = await execa("bin/virtperf", ["trial", "--environment", nativeDescription({ workRoot }), "--workload", "xz", "--profile", "smoke", "--out", out], { reject: false });
   assert.equal(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
   return parseRecord(r.stdout.trim(), { file: "stdout", line: 1 });
 }

@@ -13,12 +13,14 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
-import { PRESETS, type EnvironmentDef } from "../../stacks/environments.ts";
+import { PRESETS } from "../../stacks/kinds.ts";
+import type { EnvironmentDef } from "../../stacks/experiment.ts";
 import type { Experiment } from "../../stacks/experiment.ts";
 import {
   planDocker, planDockerImage, renderDockerRemove, renderDockerRun, renderVolumeCreate, type DockerEnvironmentPlan,
 } from "../../stacks/docker/spec.ts";
 import { WORKLOADS, allPackages } from "../../workloads/registry.ts";
+import { environmentDescription } from "../../stacks/planner.ts";
 import { parseRecord } from "../../workloads/record.ts";
 
 // VIRTPERF_TEST_STACK: another stack name, so two engineers' runs on one machine never share a container.
@@ -52,7 +54,7 @@ async function ours(kind: "container" | "volume"): Promise<string[]> {
 /** Removes containers, volumes and volume directories of the plans; safe to run twice. */
 async function teardown(plans: readonly DockerEnvironmentPlan[]): Promise<void> {
   for (const p of [...plans].reverse()) {
-    for (const words of renderDockerRemove(p.container)) await argv(words, { reject: false });
+    for (const words of renderDockerRemove(p.spec)) await argv(words, { reject: false });
     for (const c of [...p.commands].reverse()) if (c.delete) await sh(c.delete, `${p.def.name} ${c.role} delete`);
   }
 }
@@ -96,13 +98,13 @@ describe(`Docker environments for real (stack ${STACK})`, { skip, timeout: 1_800
     assert.equal(plans.length, 4, "image step did not run");
     for (const p of plans) {
       for (const c of p.commands) await sh(c.create, `${p.def.name} ${c.role}`);
-      if (p.container.volume) await argv(renderVolumeCreate(p.container.volume));
-      await argv(renderDockerRun(p.container));
+      if (p.spec.volume) await argv(renderVolumeCreate(p.spec.volume));
+      await argv(renderDockerRun(p.spec));
     }
-    assert.deepEqual((await ours("container")).sort(), plans.map((p) => p.container.name).sort());
+    assert.deepEqual((await ours("container")).sort(), plans.map((p) => p.spec.name).sort());
     for (const p of plans) {
       const facts = JSON.parse(await sh(p.facts, `${p.def.name} facts`));
-      const spec = p.container;
+      const spec = p.spec;
       assert.equal(facts.inspect.networkMode, spec.networkMode);
       assert.equal(facts.inspect.cpusetCpus, spec.cpusetCpus);
       assert.equal(facts.inspect.memoryBytes, spec.memoryBytes);
@@ -125,10 +127,8 @@ describe(`Docker environments for real (stack ${STACK})`, { skip, timeout: 1_800
         assert.ok(p, `${preset} was not brought up`);
         const out = join(scratch, "results", preset);
         const r = await execa("bin/virtperf", [
-          "trial", "--env", preset, "--kind", "docker", "--target", JSON.stringify(p.target), "--workload", workload,
-          "--profile", "smoke", "--stack", STACK, "--ports", p.ports.join(","), "--data-dir", p.dataDir,
-          "--work-root", p.workRoot, "--cpus", String(p.shape.cpus), "--memory-mib", String(p.shape.memoryMiB),
-          "--acceleration", p.acceleration, "--out", out,
+          "trial", "--environment", JSON.stringify(environmentDescription(x, p)), "--workload", workload,
+          "--profile", "smoke", "--stack", STACK, "--out", out,
         ], { reject: false });
         assert.equal(r.exitCode, 0, `trial failed:\n${r.stdout}\n${r.stderr}`);
         const record = parseRecord(r.stdout.trim(), { file: "stdout", line: 1 });
@@ -152,6 +152,6 @@ describe(`Docker environments for real (stack ${STACK})`, { skip, timeout: 1_800
     await teardown(plans);
     assert.deepEqual(await ours("container"), []);
     assert.deepEqual(await ours("volume"), []);
-    for (const p of plans) if (p.container.volume) assert.equal(existsSync(p.container.volume.hostDir), false, `${p.container.volume.hostDir} left`);
+    for (const p of plans) if (p.spec.volume) assert.equal(existsSync(p.spec.volume.hostDir), false, `${p.spec.volume.hostDir} left`);
   });
 });

@@ -20,6 +20,7 @@ import { planGuestImage } from "../../stacks/kvm/guest-image.ts";
 import type { CommandSpec } from "../../stacks/experiment.ts";
 import { parseRecord } from "../../workloads/record.ts";
 import { kvmProofOf, preflight } from "../../stacks/preflight/preflight.ts";
+import { environmentDescription } from "../../stacks/planner.ts";
 
 // VIRTPERF_TEST_STACK: another stack name, so two engineers' runs on one machine never share a domain.
 const STACK = process.env["VIRTPERF_TEST_STACK"] ?? "citest";
@@ -102,8 +103,8 @@ describe("KVM guest for real (libvirt, TCG here)", { timeout: 60 * 60_000 }, () 
     const wrong = join(await mkdtemp(join(tmpdir(), "virtperf-kvm-wrongkey-")), "known_hosts");
     await execa("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", `${wrong}.key`]);
     writeFileSync(wrong, `${target.domain} ${readFileSync(`${wrong}.key.pub`, "utf8")}`);
-    const r = await execa("bin/virtperf", ["trial", "--env", env.name, "--kind", "kvm", "--acceleration", plan.acceleration,
-      "--target", JSON.stringify({ ...plan.target, knownHostsFile: wrong }), "--workload", "xz", "--profile", "smoke", "--out", dirname(wrong)], { reject: false, timeout: 100_000 });
+    const d = { ...environmentDescription(x, plan), target: { ...plan.target, knownHostsFile: wrong } };
+    const r = await execa("bin/virtperf", ["trial", "--environment", JSON.stringify(d), "--workload", "xz", "--profile", "smoke", "--out", dirname(wrong)], { reject: false, timeout: 100_000 });
     assert.notEqual(r.exitCode, 0);
     assert.match(`${r.stdout}${r.stderr}`, /pinned host key/);
   });
@@ -112,10 +113,8 @@ describe("KVM guest for real (libvirt, TCG here)", { timeout: 60 * 60_000 }, () 
     it(`smoke trial of ${workload} in the guest`, { timeout: 10 * 60_000 }, async () => {
       assert.ok(up, "guest is not up");
       const out = await mkdtemp(join(tmpdir(), `virtperf-kvm-${workload}-`));
-      const args = ["trial", "--env", env.name, "--kind", "kvm", "--acceleration", plan.acceleration,
-        "--target", JSON.stringify(plan.target), "--workload", workload, "--profile", "smoke",
-        "--ports", plan.ports.join(","), "--data-dir", plan.dataDir, "--work-root", plan.workRoot,
-        "--cpus", String(plan.shape.cpus), "--memory-mib", String(plan.shape.memoryMiB), "--stack", STACK, "--out", out];
+      const args = ["trial", "--environment", JSON.stringify(environmentDescription(x, plan)), "--workload", workload, "--profile", "smoke",
+        "--stack", STACK, "--out", out];
       const t0 = performance.now();
       const r = await execa("bin/virtperf", args, { reject: false, timeout: 9 * 60_000 });
       console.log(`# ${workload} trial in the guest: ${((performance.now() - t0) / 1000).toFixed(1)} s`);

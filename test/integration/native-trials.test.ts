@@ -12,6 +12,7 @@ import { execa } from "execa";
 import { WORKLOAD_IDS } from "../../workloads/contract.ts";
 import { WORKLOADS } from "../../workloads/registry.ts";
 import { parseRecord } from "../../workloads/record.ts";
+import { nativeDescription } from "../helpers/environments.ts";
 
 const SERVERS = ["redis-server", "mariadbd", "nuttcp", "sockperf", "hpcc", "xz", "fio", "sysbench"];
 
@@ -31,7 +32,7 @@ describe("virtperf trial --env native, every workload at smoke", () => {
       const out = await mkdtemp(join(tmpdir(), `virtperf-native-${id}-`));
       const dataDir = await mkdtemp(join(tmpdir(), `virtperf-data-${id}-`));
       const before = await running(SERVERS);
-      const r = await execa("bin/virtperf", ["trial", "--env", "native", "--workload", id, "--profile", "smoke", "--out", out, "--data-dir", dataDir], { reject: false });
+      const r = await execa("bin/virtperf", ["trial", "--environment", nativeDescription({ dataDir }), "--workload", id, "--profile", "smoke", "--out", out], { reject: false });
       assert.equal(r.exitCode, 0, `trial failed:\n${r.stdout}\n${r.stderr}`);
       const record = parseRecord(r.stdout.trim(), { file: "stdout", line: 1 });
       assert.equal(record.status, "ok");

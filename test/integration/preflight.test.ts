@@ -11,7 +11,7 @@ import { execa } from "execa";
 import { parseExperiment } from "../../stacks/config.ts";
 import { probeHost } from "../../stacks/host-probe.ts";
 import { guestImage } from "../../stacks/kvm/guest-image.ts";
-import { parseKvmProof } from "../../stacks/preflight/acceleration.ts";
+import { parseKvmProof } from "../../stacks/kvm/acceleration.ts";
 
 const cpuVirt = /^flags\s*:.*\b(vmx|svm)\b/m.test(readFileSync("/proc/cpuinfo", "utf8"));
 const doctor = (...args: string[]) => execa("bin/virtperf", ["doctor", ...args], { reject: false, all: true, timeout: 120_000 });
@@ -53,7 +53,7 @@ describe("virtperf doctor for real", { timeout: 10 * 60_000 }, () => {
   it("the boot check works: under TCG a throwaway QEMU prints the guest kernel's first line (or the firmware's)", async () => {
     const x = parseExperiment({ environments: ["kvm"] }, "dev", probeHost());
     const kernel = guestImage(x).kernel ?? "";
-    const script = `. stacks/preflight/kvm-proof.sh\nVIRTPERF_KVM_ACCEL=tcg VIRTPERF_KVM_BOUND_S=60 VIRTPERF_KVM_KERNEL=${kernel} kvm_proof`;
+    const script = `. stacks/kvm/kvm-proof.sh\nVIRTPERF_KVM_ACCEL=tcg VIRTPERF_KVM_BOUND_S=60 VIRTPERF_KVM_KERNEL=${kernel} kvm_proof`;
     const r = await execa("bash", ["-c", script], { timeout: 120_000 });
     const fields = Object.fromEntries(r.stdout.split("\n").map((l) => l.split("=")).map(([k, ...v]) => [k, v.join("=")]));
     assert.equal(fields["kvm.boot"], "ok", r.stdout);

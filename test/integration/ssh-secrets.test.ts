@@ -22,8 +22,8 @@ import { PROBE_ENV } from "../../stacks/host-probe.ts";
 import { KEYS_DIR_ENV } from "../../stacks/keys.ts";
 import { parseExperiment } from "../../stacks/config.ts";
 import { plan } from "../../stacks/planner.ts";
-import { commandArgs } from "../../stacks/kvm/component.ts";
-import { hostSshTarget } from "../../stacks/native/spec.ts";
+import { commandArgs } from "../../stacks/command-chain.ts";
+import { hostSshTarget } from "../../stacks/host-address.ts";
 import { sshArgs } from "../../lib/ssh.ts";
 import { KVM_NOT_USABLE } from "../helpers/kvm-proofs.ts";
 

@@ -82,7 +82,7 @@ describe("index.ts under mocks", () => {
   for (const [env, network, volume] of dockerPresets) {
     it(`${env}: container on ${network} network, ${volume ? "a volume" : "overlay"} for data, same CPU set and memory`, () => {
       const c = byName(resourcesOfType("docker:index/container:Container"), `virtperf-dev-${env}-container`).inputs;
-      const spec = (expected.environments.find((e) => e.def.name === env) as DockerEnvironmentPlan).container;
+      const spec = (expected.environments.find((e) => e.def.name === env) as DockerEnvironmentPlan).spec;
       const want = dockerContainerArgs(spec);
       assert.equal(c.networkMode, network);
       assert.equal(c.cpuSet, "0-1");

@@ -6,7 +6,8 @@ import { fileURLToPath } from "node:url";
 import { environmentAspects, compareAspects, type Aspects } from "../../../analysis/facts.ts";
 import { readRunFacts, type LocatedRecord, type RunFacts } from "../../../analysis/load.ts";
 import { parseTrialsText } from "../../../workloads/record.ts";
-import { PRESETS, type KvmOptions } from "../../../stacks/environments.ts";
+import { PRESETS } from "../../../stacks/kinds.ts";
+import type { KvmOptions } from "../../../stacks/kvm/options.ts";
 import { macFor, renderDomainXml, type DomainType } from "../../../stacks/kvm/domain.ts";
 
 const REAL = join(dirname(fileURLToPath(import.meta.url)), "../../fixtures/records/real-smoke-2026-11-26");

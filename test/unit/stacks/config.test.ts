@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { parseExperiment, parseCpuset, formatCpuset, namespaceKeys } from "../../../stacks/config.ts";
 import { ConfigError } from "../../../lib/errors.ts";
-import { PRESETS, PRESET_NAMES } from "../../../stacks/environments.ts";
+import { PRESETS, PRESET_NAMES } from "../../../stacks/kinds.ts";
 import { WORKLOAD_IDS } from "../../../workloads/contract.ts";
 
 const twoCpus = { cpus: [0, 1], memoryMiB: 24105 };

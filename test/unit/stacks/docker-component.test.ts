@@ -7,7 +7,8 @@ import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { allResources, mocks, promiseOf, type RecordedResource } from "../../pulumi-mocks.ts";
-import { PRESETS, type EnvironmentDef } from "../../../stacks/environments.ts";
+import { PRESETS } from "../../../stacks/kinds.ts";
+import type { EnvironmentDef } from "../../../stacks/experiment.ts";
 import type { Experiment } from "../../../stacks/experiment.ts";
 import { planDocker, planDockerImage } from "../../../stacks/docker/spec.ts";
 import { planNative } from "../../../stacks/native/spec.ts";
@@ -57,12 +58,13 @@ describe("DockerImage and DockerEnvironment under mocks", () => {
     assert.equal(b.inputs.create, base!.create);
     assert.equal(b.inputs.delete, base!.delete);
     assert.equal(i.inputs.create, build!.create);
-    assert.deepEqual(i.inputs.triggers, [imagePlan.tag, "mk-image-docker-base-id"]);
+    assert.match((i.inputs.triggers as string[])[0]!, /::mk-image-docker-base$/);
+    assert.deepEqual((i.inputs.triggers as string[])[1], imagePlan.tag);
   });
 
   for (const [k, preset] of DOCKER_PRESETS.entries()) {
     it(`${preset}: container inputs equal the spec (network, ports, mounts, cpuset, memory, labels)`, async () => {
-      const spec = plans[k]!.container;
+      const spec = plans[k]!.spec;
       const c = byName(`mk-${preset}-container`);
       assert.equal(c.type, "docker:index/container:Container");
       const expected = dockerContainerArgs(spec);
@@ -109,7 +111,7 @@ describe("NativeHost under mocks", () => {
       assert.equal(r.type, "command:local:Command");
       assert.equal(r.inputs.create, i < 3 ? plan.commands[i]!.create : plan.facts);
       assert.deepEqual(r.inputs.interpreter, ["/bin/bash", "-c"]);
-      if (i > 0) assert.ok((r.inputs.triggers as string[]).includes(`mk-native-${roles[i - 1]}-id`), `${role} waits for ${roles[i - 1]}`);
+      if (i > 0) assert.ok((r.inputs.triggers as string[]).some((t) => t.endsWith(`::mk-native-${roles[i - 1]}`)), `${role} waits for ${roles[i - 1]}`);
     });
     assert.deepEqual(JSON.parse(await promiseOf(host.target)), plan.target);
   });

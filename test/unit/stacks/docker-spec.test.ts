@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { PRESETS, type EnvironmentDef } from "../../../stacks/environments.ts";
+import { PRESETS } from "../../../stacks/kinds.ts";
+import type { EnvironmentDef } from "../../../stacks/experiment.ts";
 import type { Experiment } from "../../../stacks/experiment.ts";
 import {
   planDocker, planDockerImage, renderDockerRemove, renderDockerRun, renderVolumeCreate,
@@ -34,7 +35,7 @@ describe("planDocker: the four Docker presets", () => {
   for (const row of PRESET_TABLE) {
     it(`${row.preset}: network, ports, mounts, cpuset, memory, labels`, () => {
       const p = planDocker(x, env(row.preset), row.index, tag);
-      const c = p.container;
+      const c = p.spec;
       const base = 21000 + 10 * row.index;
       assert.equal(c.name, `virtperf-t1-${row.preset}`);
       assert.equal(c.image, tag);
@@ -62,7 +63,7 @@ describe("planDocker: the four Docker presets", () => {
 
   it("publishes on 0.0.0.0 when the client runs on a second machine", () => {
     const x2 = experiment({ client: { kind: "ssh", target: { kind: "ssh", host: "10.0.0.9", user: "u", knownHostsFile: "/kh" } } });
-    const c = planDocker(x2, env("docker"), 0, tag).container;
+    const c = planDocker(x2, env("docker"), 0, tag).spec;
     assert.ok(c.ports.length > 0);
     assert.ok(c.ports.every((p) => p.hostIp === "0.0.0.0"));
   });
@@ -87,7 +88,7 @@ describe("renderDockerRun and friends", () => {
   const tag = "virtperf/tools:abc";
 
   it("renders the bridge+volume spec to the exact argv", () => {
-    const spec = planDocker(x, env("docker-volume"), 0, tag).container;
+    const spec = planDocker(x, env("docker-volume"), 0, tag).spec;
     const argv = renderDockerRun(spec);
     const publishes = argv.flatMap((a, i) => (a === "--publish" ? [argv[i + 1]] : []));
     assert.deepEqual(publishes, [21000, 21001, 21002, 21003].flatMap((p) => [`127.0.0.1:${p}:${p}/tcp`, `127.0.0.1:${p}:${p}/udp`]));
@@ -112,10 +113,10 @@ describe("renderDockerRun and friends", () => {
   });
 
   it("host network: no --publish, no --mount, --network host", () => {
-    const argv = renderDockerRun(planDocker(x, env("docker-host"), 0, tag).container);
+    const argv = renderDockerRun(planDocker(x, env("docker-host"), 0, tag).spec);
     assert.ok(!argv.includes("--publish") && !argv.includes("--mount"));
     assert.equal(argv[argv.indexOf("--network") + 1], "host");
-    assert.deepEqual(renderDockerRemove(planDocker(x, env("docker-host"), 0, tag).container).length, 1);
+    assert.deepEqual(renderDockerRemove(planDocker(x, env("docker-host"), 0, tag).spec).length, 1);
   });
 });
 

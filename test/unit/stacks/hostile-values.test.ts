@@ -17,7 +17,7 @@ import { parseExperiment } from "../../../stacks/config.ts";
 import { plan } from "../../../stacks/planner.ts";
 import { ConfigError } from "../../../lib/errors.ts";
 import { sshRemoteCommand } from "../../../workloads/runner/targets.ts";
-import { targetProblem } from "../../../workloads/runner/target-check.ts";
+import { targetProblem } from "../../../model/target-check.ts";
 import { KVM_NOT_USABLE } from "../../helpers/kvm-proofs.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "virtperf-hostile-"));
@@ -93,7 +93,7 @@ describe("hostile values in the stack config: refused with a one-line ConfigErro
   }
 });
 
-describe("hostile values in --target: refused before anything connects", () => {
+describe("hostile values in a trial's targets: refused before anything connects", () => {
   const ssh = { kind: "ssh", host: "h", user: "u" };
   const guest = { kind: "guest", domain: "virtperf-x-kvm", user: "root", identityFile: "/k" };
   const fields: [string, Record<string, unknown>, string][] = [
@@ -107,10 +107,13 @@ describe("hostile values in --target: refused before anything connects", () => {
     }
   }
   it("a leading-dash host (an ssh option in disguise) through `virtperf trial`: exit 2, one line, nothing ran", async () => {
-    const target = JSON.stringify({ kind: "ssh", host: `-oProxyCommand=touch ${canary}`, user: "root" });
-    const r = await execa("bin/virtperf", ["trial", "--env", "x", "--workload", "xz", "--target", target, "--out", join(scratch, "out")], { reject: false });
+    const environment = JSON.stringify({
+      name: "x", kind: "native", acceleration: "none", target: { kind: "ssh", host: `-oProxyCommand=touch ${canary}`, user: "root" },
+      client: { kind: "local" }, host: { kind: "local" }, ports: [], dataDir: "/var/tmp/d", workRoot: "/tmp", shape: { cpus: 1, memoryMiB: 256 },
+    });
+    const r = await execa("bin/virtperf", ["trial", "--environment", environment, "--workload", "xz", "--out", join(scratch, "out")], { reject: false });
     assert.equal(r.exitCode, 2, r.stderr);
-    assert.match(r.stderr, /^virtperf: --target: "host" must be a host name/);
+    assert.match(r.stderr, /^virtperf: --environment: "target" is not a usable target: "host" must be a host name/);
     assert.equal(existsSync(canary), false);
   });
   it("an ssh target's wrap words reach the far side's shell quoted: passed literally, never interpreted", () => {

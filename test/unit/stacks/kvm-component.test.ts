@@ -36,9 +36,10 @@ describe("KvmGuest under mocks", async () => {
         assert.equal(r.type, c.type);
         assert.equal(r.inputs["create"], want[i]!.create);
         assert.equal(r.inputs["delete"], want[i]!.delete);
-        // Each child's triggers are its spec's plus the previous child's id: the order is visible.
-        const prev = i === 0 ? [] : [`${got[i - 1]!.name}-id`];
-        assert.deepEqual(r.inputs["triggers"], [...want[i]!.triggers, ...prev]);
+        // Each child's triggers are the previous child's URN ("first" for the first), then its spec's: the order is visible.
+        const [prev, ...own] = r.inputs["triggers"] as string[];
+        assert.deepEqual(own, [...want[i]!.triggers]);
+        assert.equal(prev!.split("::").pop(), i === 0 ? "first" : got[i - 1]!.name);
       }
       if (c.address.kind === "ssh") {
         // The private key is a secret, so the mocks see the connection as a secret envelope { value }.

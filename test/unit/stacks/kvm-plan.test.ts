@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { parseExperiment } from "../../../stacks/config.ts";
 import { ProvisionError } from "../../../lib/errors.ts";
-import { PRESETS } from "../../../stacks/environments.ts";
+import { PRESETS } from "../../../stacks/kinds.ts";
 import { domainSpecFor, planKvm } from "../../../stacks/kvm/plan.ts";
 import { renderDomainXml } from "../../../stacks/kvm/domain.ts";
 import { GUEST_BASE_PACKAGES, guestImage, guestPackages, planGuestImage } from "../../../stacks/kvm/guest-image.ts";

@@ -4,7 +4,8 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PRESETS, type KvmOptions } from "../../../stacks/environments.ts";
+import { PRESETS } from "../../../stacks/kinds.ts";
+import type { KvmOptions } from "../../../stacks/kvm/options.ts";
 import { cpuModeFor, macFor, renderDomainXml, topologyFor, type DomainSpec, type DomainType } from "../../../stacks/kvm/domain.ts";
 
 function spec(options: KvmOptions, type: DomainType, over: Partial<DomainSpec> = {}): DomainSpec {

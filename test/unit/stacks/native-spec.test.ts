@@ -1,9 +1,10 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { PRESETS } from "../../../stacks/environments.ts";
+import { PRESETS } from "../../../stacks/kinds.ts";
 import type { Experiment } from "../../../stacks/experiment.ts";
-import { BASH_JSON_STRING, planNative } from "../../../stacks/native/spec.ts";
+import { planNative } from "../../../stacks/native/spec.ts";
+import { BASH_JSON_STRING } from "../../../lib/shell.ts";
 
 function experiment(over: Partial<Experiment> = {}): Experiment {
   return {

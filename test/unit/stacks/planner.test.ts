@@ -2,7 +2,8 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { parseExperiment } from "../../../stacks/config.ts";
-import { plan, VIRTPERF_BIN } from "../../../stacks/planner.ts";
+import { environmentDescription, plan, VIRTPERF_BIN } from "../../../stacks/planner.ts";
+import { environmentProblem } from "../../../model/environment.ts";
 import { imageCommands } from "../../../stacks/plan.ts";
 import { WORKLOADS } from "../../../workloads/registry.ts";
 import { KVM_NOT_USABLE, KVM_PROVEN } from "../../helpers/kvm-proofs.ts";
@@ -54,15 +55,19 @@ describe("plan", () => {
       const env = p.environments.find((e) => e.def.name === t.environment)!;
       const w = runnerWords(t.command);
       assert.equal(w[0], VIRTPERF_BIN);
-      assert.deepEqual(JSON.parse(flag(w, "--target")!), env.target);
+      // The environment travels as one description, exactly the planner's (model/environment.ts).
+      const d = JSON.parse(flag(w, "--environment")!);
+      assert.deepEqual(d, environmentDescription(x, env));
+      assert.equal(environmentProblem(d), undefined);
+      assert.deepEqual(d.target, env.target);
       assert.equal(flag(w, "--workload"), t.workload);
       assert.equal(flag(w, "--order"), String(t.order));
       assert.equal(flag(w, "--rep"), String(t.rep));
       assert.equal(flag(w, "--run"), p.runId);
       assert.equal(flag(w, "--out"), p.resultsDir);
-      assert.equal(flag(w, "--acceleration"), env.acceleration);
-      assert.equal(flag(w, "--ports"), env.ports.length ? env.ports.join(",") : undefined);
-      assert.equal(flag(w, "--memory-mib"), "1024");
+      assert.equal(d.acceleration, env.acceleration);
+      assert.deepEqual(d.ports, env.ports);
+      assert.equal(d.shape.memoryMiB, 1024);
       assert.equal(w.includes("--warmup"), t.warmup);
     }
   });
@@ -89,7 +94,7 @@ describe("plan", () => {
     const first = pc.host.commands[0]!;
     assert.deepEqual([first.role, first.on, first.delete], ["client-known-hosts", "local", "rm -f /kd/dev-client.known_hosts"]);
     assert.match(first.create, /printf '%s\\n' 'client\.example ssh-ed25519 AAAAC3Nza client' > \/kd\/dev-client\.known_hosts\.tmp/);
-    const client = JSON.parse(flag(runnerWords(pc.trials.at(-1)!.command), "--client")!);
+    const client = JSON.parse(flag(runnerWords(pc.trials.at(-1)!.command), "--environment")!).client;
     assert.deepEqual(client, { kind: "ssh", host: "client.example", user: "c", knownHostsFile: "/kd/dev-client.known_hosts" });
   });
 
@@ -113,7 +118,8 @@ describe("plan with A/A calibration", () => {
   });
   it("the copy's trials say which environment they copy", () => {
     const t = pc.trials.find((tr) => tr.environment === "native-aa")!;
-    assert.equal(flag(runnerWords(t.command), "--calibration-of"), "native");
-    assert.equal(flag(runnerWords(pc.trials.find((tr) => tr.environment === "native")!.command), "--calibration-of"), undefined);
+    const described = (tr: { command: string }) => JSON.parse(flag(runnerWords(tr.command), "--environment")!);
+    assert.equal(described(t).calibrationOf, "native");
+    assert.equal(described(pc.trials.find((tr) => tr.environment === "native")!).calibrationOf, undefined);
   });
 });

@@ -7,7 +7,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { parseExperiment } from "../../../stacks/config.ts";
-import { parseKvmProof, resolveAcceleration, failedCheck } from "../../../stacks/preflight/acceleration.ts";
+import { parseKvmProof, resolveAcceleration, failedCheck } from "../../../stacks/kvm/acceleration.ts";
 import { evaluate, failures, parseObservations, type Check } from "../../../stacks/preflight/checks.ts";
 import { assertPreflight, observationScript, preflight, OBSERVATIONS_ENV } from "../../../stacks/preflight/preflight.ts";
 import { renderChecks } from "../../../stacks/preflight/table.ts";
@@ -69,7 +69,7 @@ describe("resolveAcceleration: KVM only on proof", () => {
 
 describe("host checks from observations", () => {
   it("this machine's real observations: nothing fails; TCG is a warning naming cpu-virt", () => {
-    const checks = evaluate(ALL, parseObservations(REAL), NO_VMX_TEXT);
+    const checks = evaluate(ALL, parseObservations(REAL));
     assert.deepEqual(failures(checks), [], renderChecks(checks));
     assert.equal(byId(checks, "acceleration")?.status, "warn");
     assert.match(byId(checks, "acceleration")!.detail, /cpu-virt/);
@@ -86,15 +86,16 @@ describe("host checks from observations", () => {
     ["qemu broken", {}, "tool.qemu-system-x86_64=broken (exit 127) error while loading shared libraries", "tools:kvm", /qemu-system-x86/],
     ["no hugetlbfs", {}, "hugepages.mounted=no", "hugepages", /mount -t hugetlbfs/],
     ["hugepages short", {}, "hugepages.reserve=100/512", "hugepages", /hugepages=N/],
-    ["disk full", {}, "disk.ioDir=1048576 65024 /var/lib/virtperf\ndisk.scratchDir=1048576 65024 /var/lib/virtperf\ndisk.dockerRoot=1048576 65024 /var/lib/docker", "disk:ioDir+scratchDir+dockerRoot", /free space/],
-    ["full profile's 16 GiB fio file on a 10 GiB disk", { profile: "full", workloads: ["fio"] }, "disk.ioDir=10737418240 65024 /var/lib/virtperf\ndisk.scratchDir=10737418240 65024 /var/lib/virtperf\ndisk.dockerRoot=10737418240 65024 /var/lib/docker", "disk:ioDir+scratchDir+dockerRoot", /smaller profile/],
+    ["disk full", {}, "disk.ioDir=1048576 65024 /var/lib/virtperf\ndisk.scratchDir=1048576 65024 /var/lib/virtperf\ndisk.dockerRoot=1048576 65024 /var/lib/docker", "disk:", /free space/],
+    ["full profile's 16 GiB fio file on a 10 GiB disk", { profile: "full", workloads: ["fio"] }, "disk.ioDir=10737418240 65024 /var/lib/virtperf\ndisk.scratchDir=10737418240 65024 /var/lib/virtperf\ndisk.dockerRoot=10737418240 65024 /var/lib/docker", "disk:", /smaller profile/],
     ["not enough memory for the guests", {}, "mem.availableKiB=2097152", "memory", /memoryMiB/],
     ["CPU set not online on the host", {}, "cpus.online=0", "cpuset", /virtperf:cpuset/],
   ];
   for (const [what, cfg, line, id, fix] of broken) {
     it(`${what}: ${id} fails with its fix`, () => {
       const x = xOf({ environments: ["native", "docker", "docker-host-volume", "kvm", "kvm-tuned"], ...cfg });
-      const c = byId(evaluate(x, parseObservations(`${REAL}\n${line}`), NO_VMX_TEXT), id);
+      const checks = evaluate(x, parseObservations(`${REAL}\n${line}`));
+      const c = id === "disk:" ? checks.find((k) => k.id.startsWith("disk:")) : byId(checks, id);
       assert.equal(c?.status, "fail", JSON.stringify(c));
       assert.match(c!.fix ?? "", fix);
       assert.ok(c!.for.length > 0);
@@ -102,9 +103,9 @@ describe("host checks from observations", () => {
   }
 
   it("a failed check names the environments that need it, and only those", () => {
-    const c = byId(evaluate(ALL, parseObservations(`${REAL}\nhugepages.mounted=no`), NO_VMX_TEXT), "hugepages")!;
+    const c = byId(evaluate(ALL, parseObservations(`${REAL}\nhugepages.mounted=no`)), "hugepages")!;
     assert.deepEqual(c.for, ["kvm-tuned"]);
-    const d = byId(evaluate(ALL, parseObservations(`${REAL}\ndocker.down=x`), NO_VMX_TEXT), "docker-daemon")!;
+    const d = byId(evaluate(ALL, parseObservations(`${REAL}\ndocker.down=x`)), "docker-daemon")!;
     assert.deepEqual(d.for, ["docker", "docker-host-volume"]);
   });
 
@@ -128,7 +129,7 @@ describe("host checks from observations", () => {
   });
 
   it("acceleration kvm on a failing proof: the proof's failed row and the decision fail", () => {
-    const checks = evaluate(xOf({ environments: ["kvm"], acceleration: "kvm" }), parseObservations(REAL), NO_VMX_TEXT);
+    const checks = evaluate(xOf({ environments: ["kvm"], acceleration: "kvm" }), parseObservations(REAL));
     assert.deepEqual(failures(checks).map((c) => c.id), ["kvm:cpu-virt", "acceleration"]);
   });
 
@@ -152,7 +153,7 @@ describe("preflight with injected observations", () => {
       && e.suggestions.some((s) => /apt-get install fio/.test(s)));
   });
   it("the table lists every check with its result, and the fix under each one not ok", () => {
-    const table = renderChecks(evaluate(ALL, parseObservations(`${REAL}\nlibvirt.network=no`), NO_VMX_TEXT), 160);
+    const table = renderChecks(evaluate(ALL, parseObservations(`${REAL}\nlibvirt.network=no`)), 160);
     assert.match(table, /libvirt network 'default' active\s+FAIL/);
     assert.match(table, /fix: virsh net-start default/);
     assert.match(table, /\d+ checks: \d+ ok, \d+ warnings, 1 failed, 3 not run$/);

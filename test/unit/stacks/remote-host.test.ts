@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseExperiment } from "../../../stacks/config.ts";
 import { plan, VIRTPERF_BIN } from "../../../stacks/planner.ts";
-import { knownHostsCommand } from "../../../stacks/native/spec.ts";
+import { knownHostsCommand } from "../../../stacks/host-address.ts";
 import { sshArgs } from "../../../lib/ssh.ts";
 import type { TargetSpec } from "../../../model/target.ts";
 import { fakeBin } from "../runner/fake-ssh.ts";
@@ -76,7 +76,7 @@ describe("plan for an SSH host", () => {
     const wrap = t.kind === "local" ? t.wrap : undefined;
     assert.ok(wrap?.length);
     assert.deepEqual(env(remote, "native").target, { ...hostTarget, wrap });
-    assert.deepEqual(JSON.parse(trialFlag(remote, "native", "--target")!), { ...hostTarget, wrap });
+    assert.deepEqual(JSON.parse(trialFlag(remote, "native", "--environment")!).target, { ...hostTarget, wrap });
   });
 
   it("kvm: the guest is reached via the host (no wrapper on the hop) with its own key and pinned host key; locally there is no via", () => {
@@ -93,8 +93,9 @@ describe("plan for an SSH host", () => {
   });
 
   it("clients run on the host, over ssh with the pinned key", () => {
-    assert.deepEqual(JSON.parse(trialFlag(remote, "docker", "--client")!), hostTarget);
-    assert.equal(trialFlag(local, "docker", "--client"), undefined);
+    assert.deepEqual(JSON.parse(trialFlag(remote, "docker", "--environment")!).client, hostTarget);
+    assert.deepEqual(JSON.parse(trialFlag(local, "docker", "--environment")!).client, { kind: "local" });
+    assert.deepEqual(JSON.parse(trialFlag(remote, "docker", "--environment")!).host, hostTarget);
   });
 
   it("host, docker and kvm facts run on the host over its pinned ssh", () => {

@@ -6,8 +6,8 @@
  */
 import {
   hostProblem, jumpProblem, libvirtUriProblem, nameProblem, pathProblem, portProblem, userProblem,
-} from "../../lib/validate.ts";
-import type { TargetSpec } from "../../model/target.ts";
+} from "../lib/validate.ts";
+import type { TargetSpec } from "./target.ts";
 
 type Check = (v: unknown) => string | undefined;
 type Fields = Record<string, { check: Check; required?: boolean }>;
