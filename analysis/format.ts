@@ -62,7 +62,7 @@ function diffText(r: Row): string {
 
 /** Why a row has no ratio at all. */
 function noRatio(r: Row): string {
-  if (r.warnings.includes("no-baseline")) return "no native baseline";
+  if (r.warnings.includes("no-baseline")) return r.calibrationOf !== null ? `no successful trial of ${r.calibrationOf}, the original: no A/A ratio` : "no native baseline";
   if (r.warnings.includes("non-positive")) return "values <= 0: no ratio";
   return "no ratio";
 }

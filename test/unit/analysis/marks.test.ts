@@ -15,7 +15,7 @@ import { buildReport } from "../../../analysis/sections.ts";
 import type { Row } from "../../../analysis/compare.ts";
 import { environmentAspects } from "../../../analysis/facts.ts";
 import { blasText, processEnvDelta } from "../../../analysis/facts-context.ts";
-import { tcgReasonText, tcgShort, warningsText } from "../../../analysis/format.ts";
+import { ratioText, tcgReasonText, tcgShort, warningsText } from "../../../analysis/format.ts";
 import type { SummaryRow } from "../../../analysis/render/summary.ts";
 import { parseTrialsText, type TrialRecord } from "../../../workloads/record.ts";
 
@@ -156,6 +156,12 @@ describe("A/A noise floor (issue 9 item 2)", () => {
     const copy = row("native-aa", "stream", "copy");
     assert.ok(copy.ratioLow! > 1 && copy.warnings.includes("aa-apart"));
     assert.match(md, /identical environments measured apart, no verdict/);
+  });
+  it("without native's trials of a workload the copy has no A/A ratio and the cells no noise floor", () => {
+    const m = buildReport(loadInputs([variant((r) => (r.environment === "native" && r.workload === "linpack" ? null : r))]));
+    const copy = row("native-aa", "linpack", "gflops", m.comparison.rows);
+    assert.deepEqual([copy.ratio, ratioText(copy)], [null, "no successful trial of native, the original: no A/A ratio"]);
+    assert.equal(row("docker", "linpack", "gflops", m.comparison.rows).noiseFloorLow, null);
   });
   it("without calibration every row says null", () => {
     const real = buildReport(loadInputs([REAL])).comparison.rows;
