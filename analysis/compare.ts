@@ -6,6 +6,12 @@
  * environment of the stack with no successful trial of a measure still gets a row, marked as a gap;
  * one metric (workload, case, metric) must carry one unit and one direction in every record (a record
  * that disagrees with the first one seen is left out of that metric, and the conflict is listed).
+ * Trials that ran on a busy host (their record's contamination check flagged them) DO enter the
+ * statistics: leaving them out would choose data after seeing it, and a busy host is a fact of the run.
+ * Their cell is warned and names them; a clean retry of the same trial replaces a flagged record before
+ * this step (the single reader's choice, workloads/record.ts dedupeTrials). An A/A calibration copy
+ * (`calibrationOf`) is compared with its original, not with native, and is never judged (calibration.ts
+ * turns native's copy into each measure's noise floor).
  * The inference (ratio, interval, p, verdict, equivalence) is infer.ts; the environment order takes
  * kinds from the records, so nothing here depends on the stacks' presets.
  */
@@ -15,11 +21,19 @@ import { compareShift, sorted, summarize, type ShiftComparison } from "./stats.t
 import { HIGH_CV, type WarningCode } from "./warnings.ts";
 import { groupOf, type Group } from "./groups.ts";
 import { infer, type Family, type InferOptions } from "./infer.ts";
+import { withNoiseFloor } from "./calibration.ts";
 import type { ReferenceCell } from "./reference.ts";
 
 export type Verdict = "faster" | "slower" | "indistinguishable" | "baseline";
 export type Better = "higher" | "lower";
 export type Params = Readonly<Record<string, string | number | boolean>>;
+
+/** A value of a cell whose trial ran on a busy host: its index in `values`, its schedule position, why. */
+export interface ContaminatedValue {
+  readonly index: number;
+  readonly order: number;
+  readonly reasons: readonly string[];
+}
 
 export interface Row {
   readonly stack: string;
@@ -35,6 +49,12 @@ export interface Row {
   readonly kind: string;
   /** Accelerations of the trials in the cell ("none", "kvm", "tcg", or several joined by "+"). */
   readonly acceleration: string;
+  /** Why the environment's trials ran with that acceleration (a guest's KVM proof), "; "-joined; null when no record says. */
+  readonly accelerationReason: string | null;
+  /** A/A calibration: the environment this one is an identical copy of. Its ratio is against that one, never native. */
+  readonly calibrationOf: string | null;
+  /** Values of trials that ran on a busy host (in the statistics; the cell is warned). */
+  readonly contaminated: readonly ContaminatedValue[];
   readonly n: number;
   /** Failed trials of this (stack, workload, environment), left out of the statistics. */
   readonly failed: number;
@@ -49,8 +69,8 @@ export interface Row {
   readonly min: number | null;
   readonly max: number | null;
   readonly cv: number | null;
-  /** "headline": on page one, in the verdict family; "supporting": interval and p only. */
-  readonly role: "headline" | "supporting";
+  /** "headline": on page one, in the verdict family; "supporting": interval and p only; "calibration": an A/A copy against its original. */
+  readonly role: "headline" | "supporting" | "calibration";
   /** The headline's label and position on page one, for headline rows. */
   readonly headline: { readonly label: string; readonly position: number } | null;
   /** Hodges-Lehmann ratio: this environment's values over native's (exp of the median log difference). */
@@ -80,6 +100,11 @@ export interface Row {
   readonly reference: ReferenceCell | null;
   /** Position of the case in the workload's own order (first appearance in the records). */
   readonly caseOrder: number;
+  /** Native's A/A noise floor of this measure: the interval of native's copy against native (ratio orientation); null without one. */
+  readonly noiseFloorLow: number | null;
+  readonly noiseFloorHigh: number | null;
+  /** This cell's ratio interval lies inside native's noise floor (a statement beside the verdict); null when either is missing, and for native and copies. */
+  readonly insideNoiseFloor: boolean | null;
 }
 
 export interface StackRun {
@@ -89,6 +114,8 @@ export interface StackRun {
   readonly hosts: readonly string[];
   readonly environments: readonly string[];
   readonly baseline: string | null;
+  /** A/A calibration copies and their originals. */
+  readonly calibration: readonly { readonly copy: string; readonly of: string }[];
   readonly trials: { readonly ok: number; readonly failed: number; readonly warmup: number };
   /** Failed trials per workload and environment (a workload whose every trial failed has no row). */
   readonly failures: readonly { readonly workload: string; readonly environment: string; readonly count: number }[];
@@ -120,13 +147,17 @@ interface Measure {
   seq: number;
   at: string;
   stack: string; profile: string; workload: string; case: string; params: Params; metric: string; unit: string; better: Better;
-  values: Map<string, { v: number[]; order: number[]; accel: Set<string> }>;
+  values: Map<string, Cell>;
 }
+
+interface Cell { v: number[]; order: number[]; accel: Set<string>; flagged: ContaminatedValue[] }
 
 interface StackAcc {
   stack: string; profile: string; runs: Set<string>; hosts: Set<string>;
   envKind: Map<string, string>; ok: number; failed: number; warmup: number;
   failedBy: Map<string, number>;
+  /** copy -> original, and each environment's acceleration reasons. */
+  calibration: Map<string, string>; reasons: Map<string, Set<string>>;
 }
 
 function conflict(at: string, metric: string, workload: string, kase: string, unit: string, better: Better, first: { unit: string; better: Better; at: string }): string {
@@ -143,10 +174,15 @@ function accumulate(records: readonly LocatedRecord[], problems: string[]): { me
     const r = located.record;
     const sk = r.stack + SEP + r.profile;
     let st = stacks.get(sk);
-    if (!st) stacks.set(sk, (st = { stack: r.stack, profile: r.profile, runs: new Set(), hosts: new Set(), envKind: new Map(), ok: 0, failed: 0, warmup: 0, failedBy: new Map() }));
+    if (!st) stacks.set(sk, (st = { stack: r.stack, profile: r.profile, runs: new Set(), hosts: new Set(), envKind: new Map(), ok: 0, failed: 0, warmup: 0, failedBy: new Map(), calibration: new Map(), reasons: new Map() }));
     st.runs.add(r.run);
     st.hosts.add(r.host);
     st.envKind.set(r.environment, r.kind);
+    if (r.calibrationOf) st.calibration.set(r.environment, r.calibrationOf);
+    if (r.accelerationReason) {
+      const set = st.reasons.get(r.environment);
+      if (set) set.add(r.accelerationReason); else st.reasons.set(r.environment, new Set([r.accelerationReason]));
+    }
     if (r.warmup) { st.warmup++; continue; }
     if (r.status === "failed") {
       st.failed++;
@@ -155,6 +191,7 @@ function accumulate(records: readonly LocatedRecord[], problems: string[]): { me
       continue;
     }
     st.ok++;
+    const flagged = r.contamination?.flagged ? r.contamination.reasons : null;
     for (const c of r.cases) {
       for (const m of c.metrics) {
         const at = `${located.file}:${located.line}`;
@@ -166,7 +203,8 @@ function accumulate(records: readonly LocatedRecord[], problems: string[]): { me
         let ms = measures.get(key);
         if (!ms) measures.set(key, (ms = { seq: measures.size, at, stack: r.stack, profile: r.profile, workload: r.workload, case: c.case, params: c.params, metric: m.name, unit: m.unit, better: m.better, values: new Map() }));
         let cell = ms.values.get(r.environment);
-        if (!cell) ms.values.set(r.environment, (cell = { v: [], order: [], accel: new Set() }));
+        if (!cell) ms.values.set(r.environment, (cell = { v: [], order: [], accel: new Set(), flagged: [] }));
+        if (flagged) cell.flagged.push({ index: cell.v.length, order: r.order, reasons: flagged });
         cell.v.push(m.value);
         cell.order.push(r.order);
         cell.accel.add(r.acceleration);
@@ -176,10 +214,10 @@ function accumulate(records: readonly LocatedRecord[], problems: string[]): { me
   return { measures, stacks };
 }
 
-/** The baseline environment of a stack: the one named native, else the first of kind native. */
+/** The baseline environment of a stack: the one named native, else the first of kind native that is not a calibration copy. */
 function baselineOf(st: StackAcc): string | null {
-  if (st.envKind.get("native") === "native") return "native";
-  return [...st.envKind].filter(([, k]) => k === "native").map(([e]) => e).sort()[0] ?? null;
+  if (st.envKind.get("native") === "native" && !st.calibration.has("native")) return "native";
+  return [...st.envKind].filter(([e, k]) => k === "native" && !st.calibration.has(e)).map(([e]) => e).sort()[0] ?? null;
 }
 
 /** A row before inference, with the comparison the inference needs. */
@@ -193,9 +231,14 @@ const EMPTY = {
   n: 0, values: [], orders: [], median: null, ciLow: null, ciHigh: null, ciLevel: null, min: null, max: null, cv: null,
   role: "supporting" as const, headline: null, ratio: null, ratioLow: null, ratioHigh: null, ratioLevel: null,
   p: null, q: null, alpha: null, pMethod: null, minP: null, resolution: null, verdict: null, equivalent: null, margin: 0, reference: null,
+  noiseFloorLow: null, noiseFloorHigh: null, insideNoiseFloor: null,
 };
 
-function draftRow(ms: Measure, env: string, st: StackAcc, baseline: string | null, native: Float64Array | null): Omit<Draft, "measure"> {
+/**
+ * A cell before inference; `reference` holds the values it is compared with: native's, or for an A/A
+ * copy its original's.
+ */
+function draftRow(ms: Measure, env: string, st: StackAcc, baseline: string | null, reference: Float64Array | null): Omit<Draft, "measure"> {
   const cell = ms.values.get(env);
   const failed = st.failedBy.get(ms.workload + SEP + env) ?? 0;
   const accel = [...(cell?.accel ?? [])].sort().join("+") || "unknown";
@@ -205,6 +248,7 @@ function draftRow(ms: Measure, env: string, st: StackAcc, baseline: string | nul
   const base = {
     ...EMPTY, stack: ms.stack, profile: ms.profile, workload: ms.workload, group: groupOf(ms.workload), case: ms.case, params: ms.params,
     metric: ms.metric, unit: ms.unit, better: ms.better, environment: env, kind: st.envKind.get(env) ?? "unknown", acceleration: accel, failed, caseOrder: ms.seq,
+    accelerationReason: st.reasons.has(env) ? [...st.reasons.get(env)!].join("; ") : null, calibrationOf: st.calibration.get(env) ?? null, contaminated: cell?.flagged ?? [],
   };
   if (!cell || cell.v.length === 0) return { row: { ...base, warnings: [...warnings, "missing"] }, shift: null };
   const asc = sorted(cell.v);
@@ -213,11 +257,12 @@ function draftRow(ms: Measure, env: string, st: StackAcc, baseline: string | nul
   if (s.cv !== undefined && s.cv > HIGH_CV) warnings.push("high-cv");
   // MAD is too unstable below 6 values to call anything an outlier.
   if (s.n >= 6 && s.outliers > 0) warnings.push("outliers");
+  if (cell.flagged.length > 0) warnings.push("contaminated");
   const stats = { ...base, n: s.n, values: cell.v, orders: cell.order, median: s.median, ciLow: s.ci?.low ?? null, ciHigh: s.ci?.high ?? null, ciLevel: s.ci?.level ?? null, min: s.min, max: s.max, cv: s.cv ?? null };
   if (env === baseline) return { row: { ...stats, ratio: 1, ratioLow: 1, ratioHigh: 1, verdict: "baseline", warnings }, shift: null };
-  if (!native || native.length === 0) return { row: { ...stats, warnings: [...warnings, "no-baseline"] }, shift: null };
-  if (asc[0]! <= 0 || native[0]! <= 0) return { row: { ...stats, warnings: [...warnings, "non-positive"] }, shift: null };
-  return { row: { ...stats, warnings }, shift: compareShift(asc, native) };
+  if (!reference || reference.length === 0) return { row: { ...stats, warnings: [...warnings, "no-baseline"] }, shift: null };
+  if (asc[0]! <= 0 || reference[0]! <= 0) return { row: { ...stats, warnings: [...warnings, "non-positive"] }, shift: null };
+  return { row: { ...stats, warnings }, shift: compareShift(asc, reference) };
 }
 
 function failuresOf(st: StackAcc, order: (a: string, b: string) => number): StackRun["failures"] {
@@ -240,15 +285,21 @@ export function compare(records: readonly LocatedRecord[], options: InferOptions
   for (const st of stacks.values()) {
     const baseline = baselineOf(st);
     const envs = [...st.envKind.keys()].sort(envOrder);
-    stackRuns.push({ stack: st.stack, profile: st.profile, runs: [...st.runs].sort(), hosts: [...st.hosts].sort(), environments: envs, baseline, trials: { ok: st.ok, failed: st.failed, warmup: st.warmup }, failures: failuresOf(st, envOrder) });
+    const calibration = [...st.calibration].map(([copy, of]) => ({ copy, of })).sort((a, b) => envOrder(a.copy, b.copy));
+    stackRuns.push({ stack: st.stack, profile: st.profile, runs: [...st.runs].sort(), hosts: [...st.hosts].sort(), environments: envs, baseline, calibration, trials: { ok: st.ok, failed: st.failed, warmup: st.warmup }, failures: failuresOf(st, envOrder) });
     measureList.forEach((ms, i) => {
       if (ms.stack !== st.stack || ms.profile !== st.profile) return;
-      const nativeValues = baseline ? ms.values.get(baseline)?.v : undefined;
-      const native = nativeValues ? sorted(nativeValues) : null;
-      for (const env of envs) drafts.push({ ...draftRow(ms, env, st, baseline, native), measure: i });
+      const sortedOf = (env: string | null | undefined) => { const v = env ? ms.values.get(env)?.v : undefined; return v ? sorted(v) : null; };
+      const native = sortedOf(baseline);
+      for (const env of envs) {
+        const original = st.calibration.get(env);
+        drafts.push({ ...draftRow(ms, env, st, baseline, original === undefined ? native : original === baseline ? native : sortedOf(original)), measure: i });
+      }
     });
   }
-  const { rows, family } = infer(drafts, options);
+  const inferred = infer(drafts, options);
+  const rows = withNoiseFloor(inferred.rows, stackRuns);
+  const family = inferred.family;
   const sortedRows = [...rows].sort((a, b) => a.stack.localeCompare(b.stack) || a.profile.localeCompare(b.profile) || workloadOrder(a.workload, b.workload)
     || a.caseOrder - b.caseOrder || envOrder(a.environment, b.environment));
   stackRuns.sort((a, b) => a.stack.localeCompare(b.stack) || a.profile.localeCompare(b.profile));

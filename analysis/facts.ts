@@ -1,14 +1,19 @@
 /**
  * What each environment really got, as far as the run's facts files and records tell: CPU set, memory,
- * network mode, storage, acceleration, kernel, CPU model, tool versions. Facts files are free-form
- * (our own summaries, `docker inspect`, libvirt domain XML) and read defensively: a fact that cannot be
- * found is "unknown", never guessed, and a malformed file never throws.
+ * network mode, storage, acceleration (and why), kernel, CPU model, what the trial shells ran with
+ * (facts-context.ts) and the tool binaries. Facts files are free-form (our own summaries, `docker
+ * inspect`, libvirt domain XML) and read defensively: a fact that cannot be found is "unknown", never
+ * guessed, and a malformed file never throws.
  */
 import type { LocatedRecord, RunFacts } from "./load.ts";
 import { dockerAspects, nativeAspects } from "./facts-host.ts";
 import { kvmAspects } from "./facts-kvm.ts";
+import { str } from "./facts-json.ts";
+import { contextAspects, toolsAspect } from "./facts-context.ts";
+import { tcgReasonText } from "./format.ts";
 
-export type AspectKey = "cpuset" | "memory" | "network" | "storage" | "acceleration" | "kernel" | "cpuModel" | "tools";
+export type AspectKey = "cpuset" | "memory" | "network" | "storage" | "acceleration" | "kernel" | "cpuModel"
+  | "processEnv" | "limits" | "nice" | "cpusAllowed" | "shm" | "thp" | "blas" | "tools";
 
 export const ASPECT_LABELS: Record<AspectKey, string> = {
   cpuset: "CPU set",
@@ -18,7 +23,14 @@ export const ASPECT_LABELS: Record<AspectKey, string> = {
   acceleration: "acceleration",
   kernel: "kernel",
   cpuModel: "CPU model",
-  tools: "tool versions",
+  processEnv: "process environment (trial shell)",
+  limits: "limits (ulimit, trial shell)",
+  nice: "niceness (trial shell)",
+  cpusAllowed: "CPUs allowed (trial shell)",
+  shm: "/dev/shm size",
+  thp: "transparent hugepages",
+  blas: "BLAS kernel (OpenBLAS core)",
+  tools: "tool binaries (version, sha256)",
 };
 
 export type Aspects = Partial<Record<AspectKey, string>>;
@@ -86,9 +98,23 @@ function factsAspects(kind: string | undefined, envFacts: Json, host: Json): Asp
 
 const ACCELERATION_TEXT: Record<string, string> = { none: "none (host CPU)", kvm: "KVM", tcg: "QEMU TCG: software emulation, not KVM" };
 
-/** "xz (XZ Utils) 5.4.1" rather than "xz xz (XZ Utils) 5.4.1" when the version already names the tool. */
-function toolText(tool: { name: string; version: string }): string {
-  return tool.version.toLowerCase().includes(tool.name.toLowerCase()) ? tool.version : `${tool.name} ${tool.version}`;
+/**
+ * Why an environment ran with its acceleration: its records' `accelerationReason` ("; "-joined when
+ * they differ), else its facts file's; null when neither says.
+ */
+export function accelerationReasonOf(environment: string, facts: RunFacts | undefined, records: readonly LocatedRecord[]): string | null {
+  const own = [...new Set(records.filter((r) => r.record.environment === environment && r.record.accelerationReason).map((r) => r.record.accelerationReason!))];
+  if (own.length > 0) return own.join("; ");
+  const f = facts?.environments.get(environment);
+  return str((f as { accelerationReason?: unknown } | null | undefined)?.accelerationReason) ?? null;
+}
+
+/** The acceleration aspect: TCG with the reason; KVM said proven when the proof passed (its timings would differ per guest). */
+function accelerationText(accel: string, reason: string | null): string {
+  const text = ACCELERATION_TEXT[accel] ?? accel;
+  if (accel === "tcg") return `${text} (${tcgReasonText(reason)})`;
+  if (accel === "kvm" && reason?.startsWith("KVM proven")) return `${text} (proven: a guest kernel booted under it)`;
+  return text;
 }
 
 /** Aspects of one environment of one run: its facts file first, then what the records themselves say. */
@@ -101,9 +127,12 @@ export function environmentAspects(environment: string, facts: RunFacts | undefi
   const out = envFacts === undefined || envFacts === null ? {} : factsAspects(kind, envFacts, facts?.host);
   // The records say how each trial really ran: they win over the facts for acceleration.
   const accel = [...new Set(mine.map((r) => r.record.acceleration))];
-  if (accel.length > 0) out.acceleration = accel.map((a) => ACCELERATION_TEXT[a] ?? a).join(" + ");
-  const tools = [...new Set(mine.map((r) => toolText(r.record.tool)))].sort();
-  if (tools.length > 0) out.tools = tools.join("; ");
+  const reason = accelerationReasonOf(environment, facts, mine);
+  if (accel.length > 0) out.acceleration = accel.map((a) => accelerationText(a, reason)).join(" + ");
+  else if (out.acceleration === "tcg") out.acceleration = accelerationText("tcg", reason);
+  Object.assign(out, contextAspects(mine));
+  const tools = toolsAspect(mine);
+  if (tools) out.tools = tools;
   return out;
 }
 

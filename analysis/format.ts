@@ -62,7 +62,7 @@ function diffText(r: Row): string {
 
 /** Why a row has no ratio at all. */
 function noRatio(r: Row): string {
-  if (r.warnings.includes("no-baseline")) return "no native baseline";
+  if (r.warnings.includes("no-baseline")) return r.calibrationOf !== null ? `no successful trial of ${r.calibrationOf}, the original: no A/A ratio` : "no native baseline";
   if (r.warnings.includes("non-positive")) return "values <= 0: no ratio";
   return "no ratio";
 }
@@ -72,7 +72,52 @@ function tooFew(r: Row): string {
   return `too few trials for a verdict (smallest attainable p = ${Number(r.minP!.toPrecision(2))}, needs <= ${Number(r.alpha!.toPrecision(2))})`;
 }
 
-/** The full statement of a row against native. */
+/** Why a guest ran under TCG, without the words every label already says. */
+export function tcgReasonText(reason: string | null): string {
+  if (!reason) return "no reason recorded (records and facts from before accelerationReason)";
+  return reason.replace(/^KVM not usable, so QEMU TCG:\s*/, "");
+}
+
+/** The KVM check that failed ("cpu-virt"), "requested", or "" when no reason says: for tight labels. */
+export function tcgShort(reason: string | null): string {
+  if (!reason) return "";
+  if (/TCG requested/.test(reason)) return "requested";
+  return /QEMU TCG:\s*([a-z]+(?:-[a-z]+)*):/.exec(reason)?.[1] ?? "";
+}
+
+/** "kvm ran under QEMU TCG, not KVM: cpu-virt: the CPU (AuthenticAMD) advertises neither vmx nor svm". */
+export function tcgStatement(environment: string, reason: string | null): string {
+  return `${environment} ran under QEMU TCG, not KVM: ${tcgReasonText(reason)}`;
+}
+
+/** "2 of 6 trials ran on a busy host: busy processes not ours: yes (pid 4711) 98 % of a CPU (#5, #29)". */
+export function contaminationText(r: Pick<Row, "n" | "contaminated">): string {
+  const reasons = [...new Set(r.contaminated.flatMap((c) => c.reasons))];
+  const shown = reasons.slice(0, 3).join("; ") + (reasons.length > 3 ? `; ${reasons.length - 3} more` : "");
+  const k = r.contaminated.length;
+  return `${k} of ${r.n} trial${r.n === 1 ? "" : "s"} ran on a busy host: ${shown || "flagged"} (${r.contaminated.map((c) => `#${c.order}`).join(", ")})`;
+}
+
+/**
+ * The noise-floor statement of a cell, beside its verdict, in the orientation of its ratio (environment
+ * over native): "inside the noise floor (A/A x0.97..x1.03)".
+ */
+export function noiseText(r: Row): string {
+  if (r.noiseFloorLow === null || r.noiseFloorHigh === null) return "";
+  const floor = `A/A x${ratioNum(r.noiseFloorLow)}..x${ratioNum(r.noiseFloorHigh)}`;
+  if (r.verdict === "baseline") return `noise floor: ${floor}`;
+  if (r.calibrationOf !== null) return "this is the noise floor";
+  if (r.insideNoiseFloor === null) return "";
+  return r.insideNoiseFloor ? `inside the noise floor (${floor})` : "not inside the noise floor";
+}
+
+/** An A/A copy's statement: its interval against its original, never a verdict. */
+function calibrationText(r: Row, ci: string): string {
+  const apart = r.ratioLow! > 1 || r.ratioHigh! < 1;
+  return `A/A against ${r.calibrationOf}: ${ci}, ${pText(r.p)}; ${apart ? "identical environments measured apart" : "the noise floor"}, no verdict`;
+}
+
+/** The full statement of a row against native (an A/A copy's against its original). */
 export function ratioText(r: Row): string {
   if (r.verdict === "baseline") return "baseline";
   if (r.median === null) return "gap: no successful trial";
@@ -80,6 +125,7 @@ export function ratioText(r: Row): string {
   const x = `x${ratioNum(r.ratio)}`;
   if (r.ratioLow === null || r.ratioHigh === null) return `${x}: ${tooFew(r)}`;
   const ci = `${x} ${intervalText(r)}`;
+  if (r.calibrationOf !== null) return calibrationText(r, ci);
   if (r.warnings.includes("tcg-guest")) return `${ci}: TCG guest, no verdict (not KVM numbers)`;
   if (r.verdict === null) return `${ci}, ${pText(r.p)}; supporting data, no verdict`;
   const m = `±${pct(r.margin)}`;
@@ -98,6 +144,7 @@ export function ratioShort(r: Row): string {
   const x = `x${ratioNum(r.ratio)}`;
   if (r.ratioLow === null || r.ratioHigh === null) return `${x} (too few trials)`;
   const ci = `${x} [${ratioNum(r.ratioLow)}, ${ratioNum(r.ratioHigh)}]`;
+  if (r.calibrationOf !== null) return `${ci} A/A against ${r.calibrationOf}`;
   if (r.warnings.includes("tcg-guest")) return `${ci} TCG, no verdict`;
   if (r.verdict === null) return `${ci} (supporting)`;
   if (r.equivalent) return `${ci} equivalent ±${pct(r.margin)}`;
@@ -108,6 +155,7 @@ export function ratioShort(r: Row): string {
 /** The verdict word of a row for tables: faster, slower, equivalent, inconclusive, or why none. */
 export function verdictWord(r: Row): string {
   if (r.verdict === "baseline") return "baseline";
+  if (r.calibrationOf !== null) return `A/A calibration of ${r.calibrationOf}: no verdict`;
   if (r.warnings.includes("tcg-guest")) return "TCG guest: no verdict, not compared with the study";
   if (r.verdict === null && r.ratio !== null && r.ratioLow === null && r.minP !== null) return `too few trials for a verdict (smallest attainable p = ${Number(r.minP.toPrecision(2))})`;
   if (r.verdict === null) return r.role === "headline" ? "no verdict" : "supporting data, no verdict";
@@ -115,8 +163,13 @@ export function verdictWord(r: Row): string {
   return r.verdict === "indistinguishable" ? "inconclusive" : r.verdict;
 }
 
+/** A cell's warnings, short; the TCG one with its failed check, the contamination one with its trials. */
 export function warningsText(r: Row): string {
-  return r.warnings.map((w) => WARNING_LABEL[w]).join("; ");
+  return r.warnings.map((w) => {
+    if (w === "contaminated") return contaminationText(r);
+    if (w === "tcg-guest" && tcgShort(r.accelerationReason)) return `${WARNING_LABEL[w]} (${tcgShort(r.accelerationReason)})`;
+    return WARNING_LABEL[w];
+  }).join("; ");
 }
 
 /** The study's figure: "73.5 (x0.96)", or its range in words: "x0.70..0.80 (approx.)". */
@@ -152,7 +205,9 @@ export const METHOD_TEXT = [
   "Ratio: Hodges-Lehmann, the median of all pairwise ratios environment/native (the median pairwise difference of logs). Interval: every ratio the exact Wilcoxon-Mann-Whitney rank test does not reject, i.e. order statistics of the pairwise ratios; its real coverage is printed. p: that test of ratio 1; ties count against rejection, so it stays exact or conservative with tied data.",
   "Quantised metrics (ties, e.g. histogram buckets): the interval is widened by one resolution step each side and p tests \"within one step of 1\", so a difference smaller than the metric can show gets no verdict.",
   "Equivalent: the interval lies inside [1/(1+m), 1+m] for the group's margin m (default ±2 % CPU and memory, ±5 % network, I/O, applications). Inconclusive: neither a difference nor equivalence.",
-  "Headline metrics (page one) get verdicts; every other metric is supporting data with its interval and unadjusted p. TCG guests are shown but never judged. Failed and warm-up trials are never in the statistics.",
+  "Headline metrics (page one) get verdicts; every other metric is supporting data with its interval and unadjusted p. TCG guests are shown but never judged, and say why they ran without KVM. Failed and warm-up trials are never in the statistics.",
+  "Trials on a busy host (the check around each trial saw processes not ours using a CPU, CPU steal, memory pressure or an earlier trial's leftovers) are in the statistics: leaving them out would choose data after seeing it. Their cells are warned, their per-trial marks are filled and ringed, and the run metadata lists them. Of several records of one trial the one counted is ok and clean, else ok, else the latest: a clean retry replaces a flagged record, which is then listed as superseded.",
+  "Noise floor (A/A): with `calibration: [native]` the stack runs an identical copy native-aa. Its ratio against native, by the one rule at 95 % (no verdict, in no family), is each metric's noise floor, shaded on the forest plots. A cell \"inside the noise floor\" has its whole interval inside that floor: it differs from native no more than native from itself. That is said beside the verdict, never instead of it.",
   "The study's figures come from its hardware: compare its ratio with ours (consistent: our interval contains it), not its absolute numbers.",
 ];
 

@@ -7,6 +7,8 @@
  *   Benjamini-Hochberg at alpha over them gives R of m; each family cell's interval is taken at
  *   alpha* = max(R, 1) alpha / m, so its verdict (p <= alpha*, q <= alpha) and its interval agree.
  * - Supporting rows (every other metric): the interval at alpha and p, unadjusted, no verdict.
+ * - Calibration rows (an A/A copy against its original): the interval at alpha and p, never a verdict,
+ *   never in the family (they measure the noise floor, not an environment).
  * - Equivalence: the interval inside [1/(1+m), 1+m] (symmetric on the log scale) for the group's margin m.
  */
 import type { Draft, Row, Verdict } from "./compare.ts";
@@ -95,7 +97,8 @@ export function infer(drafts: readonly Draft[], options: InferOptions = {}): { r
   const margins = resolveMargins(options.margins);
   const heads = headlines(drafts);
   const isTcg = (d: Draft) => d.row.warnings.includes("tcg-guest");
-  const inFamily = drafts.filter((d) => d.shift && heads.has(d.measure) && !isTcg(d) && d.shift.minP <= alpha);
+  const isCopy = (d: Draft) => d.row.calibrationOf !== null;
+  const inFamily = drafts.filter((d) => d.shift && heads.has(d.measure) && !isTcg(d) && !isCopy(d) && d.shift.minP <= alpha);
   const bh = benjaminiHochberg(inFamily.map((d) => d.shift!.p), alpha);
   const m = inFamily.length;
   const alphaStar = m === 0 ? alpha : (Math.max(bh.rejections, 1) * alpha) / m;
@@ -105,12 +108,13 @@ export function infer(drafts: readonly Draft[], options: InferOptions = {}): { r
     const q = bh.q[i]!;
     return [d, rejected ? Math.min(q, alpha) : Math.max(q, alpha * NEXT_ABOVE_ONE)] as const;
   }));
-  const headlineDrafts = drafts.filter((d) => d.shift && heads.has(d.measure));
+  const headlineDrafts = drafts.filter((d) => d.shift && heads.has(d.measure) && !isCopy(d));
   const rows = drafts.map((d): Row => {
     const head = heads.get(d.measure) ?? null;
     const margin = margins[d.row.group];
-    const reference = referenceFor(d.row, head !== null) ?? null;
-    const base = { ...d.row, role: head ? "headline" as const : "supporting" as const, headline: head, margin, reference };
+    const reference = isCopy(d) ? null : referenceFor(d.row, head !== null) ?? null;
+    const role = isCopy(d) ? "calibration" as const : head ? "headline" as const : "supporting" as const;
+    const base = { ...d.row, role, headline: head, margin, reference };
     if (!d.shift) return base;
     const family = qOf.has(d);
     const j = judged(d.shift, family ? alphaStar : alpha, margin, family, d.row.better);

@@ -40,6 +40,8 @@ export interface LoadedInputs {
   readonly skipped: readonly SkippedLine[];
   /** Records of a trial already counted (a resumed run appended it twice): counted once. */
   readonly duplicates: readonly SkippedLine[];
+  /** Ok records of a trial replaced by another attempt of it (a clean retry of a flagged one, a later one): not counted. */
+  readonly superseded: readonly { readonly record: LocatedRecord; readonly by: LocatedRecord }[];
   /** Failed attempts of trials that were retried and then succeeded. */
   readonly retried: number;
 }
@@ -197,5 +199,5 @@ export function loadInputs(paths: readonly string[], stacks: readonly string[] =
     { suggestions: ["pass a results/<stack>/<run> folder, a trials.jsonl file or `pulumi stack output --json` saved to a file"] });
   }
   const d = dedupeTrials(kept);
-  return { records: d.records, facts, sources: [...paths], skipped, duplicates: d.duplicates, retried: d.retried };
+  return { records: d.records, facts, sources: [...paths], skipped, duplicates: d.duplicates, superseded: d.superseded, retried: d.retried };
 }

@@ -2,6 +2,7 @@
  * Page one: "overhead at a glance". One row per headline metric, one column per environment, every
  * number oriented as performance against native (> 1 is better, whatever the metric's direction), the
  * study's ratio beside ours with "consistent with the study?", and a geometric-mean row per environment.
+ * A/A calibration copies are no columns: native's copy is each row's noise floor.
  */
 import normalQuantile from "@stdlib/stats-base-dists-normal-quantile";
 import type { Row, StackRun } from "./compare.ts";
@@ -33,6 +34,8 @@ export interface OverviewRow {
   readonly unit: string;
   readonly better: "higher" | "lower";
   readonly native: Row | null;
+  /** Native's A/A copy: its interval is the row's noise floor; null without calibration. */
+  readonly noise: Row | null;
   readonly cells: ReadonlyMap<string, OverviewCell>;
 }
 
@@ -102,14 +105,16 @@ function geomean(cells: readonly OverviewCell[], environment: string): GeoMean {
 export function buildOverviews(rows: readonly Row[], stacks: readonly StackRun[]): Overview[] {
   return stacks.map((st) => {
     const mine = rows.filter((r) => r.stack === st.stack && r.profile === st.profile && r.headline);
-    const environments = st.environments.filter((e) => e !== st.baseline);
+    const copies = new Set(st.calibration.map((c) => c.copy));
+    const nativeCopy = st.calibration.find((c) => c.of === st.baseline)?.copy;
+    const environments = st.environments.filter((e) => e !== st.baseline && !copies.has(e));
     const byPos = new Map<number, Row[]>();
     for (const r of mine) byPos.set(r.headline!.position, [...(byPos.get(r.headline!.position) ?? []), r]);
     const out: OverviewRow[] = [...byPos.entries()].sort(([a], [b]) => a - b).map(([position, rs]) => {
       const r0 = rs[0]!;
       const cells = new Map<string, OverviewCell>();
       for (const r of rs) {
-        if (r.environment === st.baseline) continue;
+        if (r.environment === st.baseline || copies.has(r.environment)) continue;
         const tcg = r.warnings.includes("tcg-guest");
         const perf = perfOf(r);
         const study = tcg ? null : studyOf(r);
@@ -117,7 +122,7 @@ export function buildOverviews(rows: readonly Row[], stacks: readonly StackRun[]
       }
       return {
         label: HEADLINES[position]!.label, position, workload: r0.workload, case: r0.case, metric: r0.metric, unit: r0.unit, better: r0.better,
-        native: rs.find((r) => r.environment === st.baseline) ?? null, cells,
+        native: rs.find((r) => r.environment === st.baseline) ?? null, noise: rs.find((r) => r.environment === nativeCopy) ?? null, cells,
       };
     });
     const geo = environments.map((env) => geomean(out.flatMap((o) => { const c = o.cells.get(env); return c ? [c] : []; }), env));

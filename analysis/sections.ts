@@ -6,7 +6,9 @@
  */
 import type { LocatedRecord, LoadedInputs, SkippedLine } from "./load.ts";
 import { compare, environmentOrderOf, type Comparison, type Row, type Params, type StackRun } from "./compare.ts";
-import { ASPECT_LABELS, compareAspects, environmentAspects, type Aspects } from "./facts.ts";
+import { ASPECT_LABELS, accelerationReasonOf, compareAspects, environmentAspects, type Aspects } from "./facts.ts";
+import { processEnvDelta } from "./facts-context.ts";
+import { contaminatedTrials, supersededText, type ContaminatedTrial } from "./contamination.ts";
 import { REFERENCE_NOTES } from "./reference.ts";
 import { GROUPS, GROUP_TITLES, groupOf, type Group } from "./groups.ts";
 import { buildCurves, type Curve } from "./curves.ts";
@@ -47,8 +49,8 @@ export interface Section {
   readonly differences: readonly Difference[];
   /** Aspects known and identical in all of the section's environments (one value each). */
   readonly sameEverywhere: readonly { readonly label: string; readonly value: string }[];
-  /** Environments of the section that ran as TCG guests. */
-  readonly tcgEnvironments: readonly string[];
+  /** Environments of the section that ran as TCG guests, and why (null when no record or facts file says). */
+  readonly tcg: readonly { readonly environment: string; readonly reason: string | null }[];
   readonly notes: readonly string[];
 }
 
@@ -79,7 +81,11 @@ export interface ReportModel {
   /** Input lines and files left out, and records counted once; their reasons. */
   readonly skipped: readonly SkippedLine[];
   readonly duplicates: readonly SkippedLine[];
+  /** Superseded records that were not flagged (a later attempt of a trial counted instead), one line each. */
+  readonly superseded: readonly string[];
   readonly retried: number;
+  /** Trials that ran on a busy host: counted (their cells warned) or superseded by another attempt. */
+  readonly contaminated: readonly ContaminatedTrial[];
   /** Data conflicts left out of the statistics, one line each. */
   readonly problems: readonly string[];
 }
@@ -101,6 +107,30 @@ function groupMeasures(rows: readonly Row[]): MeasureGroup[] {
   });
 }
 
+/** The facts of the run an environment's records (of these) belong to. */
+function factsOf(inputs: LoadedInputs, records: readonly LocatedRecord[], environment: string) {
+  const run = records.find((r) => r.record.environment === environment)?.record.run;
+  return run ? inputs.facts.get(run) : undefined;
+}
+
+/**
+ * A guest's acceleration reason from its facts file where no record carries one (records from before
+ * `accelerationReason`, a facts file written later). Rows without one had no record that says.
+ */
+function withFactsReasons(comparison: Comparison, inputs: LoadedInputs): Comparison {
+  const reasons = new Map<string, string | null>();
+  const reasonOf = (r: Row) => {
+    const k = `${r.stack}\u0000${r.profile}\u0000${r.environment}`;
+    if (!reasons.has(k)) {
+      const runs = comparison.stacks.find((s) => s.stack === r.stack && s.profile === r.profile)?.runs ?? [];
+      reasons.set(k, runs.map((run) => accelerationReasonOf(r.environment, inputs.facts.get(run), [])).find((x) => x !== null) ?? null);
+    }
+    return reasons.get(k)!;
+  };
+  if (!comparison.rows.some((r) => r.accelerationReason === null && r.kind === "kvm")) return comparison;
+  return { ...comparison, rows: comparison.rows.map((r) => (r.accelerationReason === null && r.kind === "kvm" && reasonOf(r) !== null ? { ...r, accelerationReason: reasonOf(r) } : r)) };
+}
+
 function sectionAspects(environments: readonly string[], records: readonly LocatedRecord[], inputs: LoadedInputs): Pick<Section, "differences" | "sameEverywhere"> {
   const byEnv = new Map<string, Aspects>();
   for (const env of environments) {
@@ -109,10 +139,15 @@ function sectionAspects(environments: readonly string[], records: readonly Locat
     byEnv.set(env, environmentAspects(env, run ? inputs.facts.get(run) : undefined, mine));
   }
   const { differing, same } = compareAspects(byEnv);
-  return {
-    differences: differing.map((d) => ({ label: ASPECT_LABELS[d.key], values: [...d.values] })),
-    sameEverywhere: same.map((d) => ({ label: ASPECT_LABELS[d.key], value: [...d.values.values()][0]! })),
-  };
+  const sameEverywhere = same.map((d) => ({ label: ASPECT_LABELS[d.key], value: [...d.values.values()][0]! }));
+  const differences = differing.map((d) => {
+    if (d.key !== "processEnv") return { label: ASPECT_LABELS[d.key], values: [...d.values] };
+    // The variables all share go to the "same in all" list; each environment shows what it has beyond them.
+    const delta = processEnvDelta(d.values);
+    if (delta.shared) sameEverywhere.push({ label: `${ASPECT_LABELS.processEnv}, shared`, value: delta.shared });
+    return { label: ASPECT_LABELS[d.key], values: [...delta.values] };
+  });
+  return { differences, sameEverywhere };
 }
 
 /** Items grouped by stack, profile and group, in one pass (the 100,000-record report needs it). */
@@ -138,11 +173,12 @@ function buildSections(comparison: Comparison, inputs: LoadedInputs, envOrder: (
       const records = recordsBy.get(k) ?? [];
       const workloads = [...new Set([...rows.map((r) => r.workload), ...st.failures.map((f) => f.workload).filter((w) => groupOf(w) === group)])];
       if (workloads.length === 0) continue;
-      const tcg = [...new Set(records.filter((r) => r.record.acceleration === "tcg").map((r) => r.record.environment))].sort(envOrder);
+      const tcg = [...new Set(records.filter((r) => r.record.acceleration === "tcg").map((r) => r.record.environment))].sort(envOrder)
+        .map((environment) => ({ environment, reason: accelerationReasonOf(environment, factsOf(inputs, records, environment), records) }));
       const notes = workloads.map((w) => REFERENCE_NOTES[w as keyof typeof REFERENCE_NOTES]).filter((n): n is string => !!n);
       out.push({
         key: group, id: `s${si}-${group}`, title: GROUP_TITLES[group], stack: st.stack, profile: st.profile, workloads, environments: st.environments,
-        measures: groupMeasures(rows), ...sectionAspects(st.environments, records, inputs), tcgEnvironments: tcg, notes,
+        measures: groupMeasures(rows), ...sectionAspects(st.environments, records, inputs), tcg, notes,
       });
     }
   });
@@ -184,16 +220,17 @@ function stackMargins(inputs: LoadedInputs): Record<string, number> {
 
 /** Everything the renderers need, from loaded inputs. */
 export function buildReport(inputs: LoadedInputs, options: ReportOptionsModel = {}): ReportModel {
-  const comparison = compare(inputs.records, { ...options, margins: { ...stackMargins(inputs), ...options.margins } });
+  const comparison = withFactsReasons(compare(inputs.records, { ...options, margins: { ...stackMargins(inputs), ...options.margins } }), inputs);
   const kinds = new Map(inputs.records.map((r) => [r.record.environment, r.record.kind] as const));
   const envOrder = environmentOrderOf(kinds);
   const cross = buildCrossStack(comparison);
   const factsProblems = [...new Set([...inputs.facts.values()].flatMap((f) => f.unreadable))];
   return {
     comparison, overviews: buildOverviews(comparison.rows, comparison.stacks), sections: buildSections(comparison, inputs, envOrder),
-    curves: buildCurves(comparison.rows, envOrder), runOrder: buildRunOrder(comparison.rows, comparison.stacks, inputs.records),
+    curves: buildCurves(comparison.rows, envOrder), runOrder: buildRunOrder(comparison.rows, comparison.stacks, inputs.records, inputs.superseded.map((s) => s.record)),
     metadata: buildMetadata(inputs, comparison.stacks), tool: options.tool ?? { version: "unknown", commit: "unknown" },
     stackColumns: cross.columns, crossStack: cross.rows, factsProblems, sources: inputs.sources,
-    skipped: inputs.skipped, duplicates: inputs.duplicates, retried: inputs.retried, problems: comparison.problems,
+    skipped: inputs.skipped, duplicates: inputs.duplicates, superseded: supersededText(inputs), retried: inputs.retried, problems: comparison.problems,
+    contaminated: contaminatedTrials(inputs),
   };
 }

@@ -13,6 +13,8 @@ export const WARNING_CODES = [
   "high-cv",
   "outliers",
   "non-positive",
+  "contaminated",
+  "aa-apart",
 ] as const;
 export type WarningCode = (typeof WARNING_CODES)[number];
 
@@ -30,6 +32,8 @@ export const WARNING_TEXT: Record<WarningCode, string> = {
   "high-cv": `trial-to-trial variation above ${HIGH_CV * 100} % (coefficient of variation): look for background load, CPU frequency scaling or thermal limits (see the run-order plot), or raise \`repetitions\``,
   outliers: "some trials are outliers (modified z-score above 3.5): read their raw output and the run-order plot before trusting the cell",
   "non-positive": "values at or below zero: a ratio to native is undefined for this measure",
+  contaminated: "some trials ran while the host was busy (the contamination check around each trial saw processes not ours using a CPU, CPU steal, memory pressure or an earlier trial's leftovers; the run metadata lists them). They are in the statistics, so the cell may be shifted or noisier: stop what the list names and run those trials again; a later clean record of that trial replaces the flagged one",
+  "aa-apart": "the A/A copy's interval against its original excludes 1: two identical environments measured apart. By chance that happens in about 5 % of metrics; in more, the host drifts during the run or the copies are not identical: read the run-order plot and the what-differs table, and treat differences of this size between environments as noise",
 };
 
 /** Short label for tight places (table footnotes, chart tooltips). */
@@ -44,4 +48,6 @@ export const WARNING_LABEL: Record<WarningCode, string> = {
   "high-cv": `CV > ${HIGH_CV * 100} %`,
   outliers: "outliers",
   "non-positive": "values <= 0",
+  contaminated: "trials on a busy host",
+  "aa-apart": "A/A copy measured apart",
 };

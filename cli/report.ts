@@ -119,6 +119,8 @@ export function writeReport(inputs: readonly string[], options: ReportOptions): 
   const warnings = [
     ...loaded.skipped.map((s) => `skipped ${skippedText(s)}`),
     ...loaded.duplicates.map((s) => `duplicate ${skippedText(s)}`),
+    ...model.superseded,
+    ...model.contaminated.map((c) => `trial #${c.order} (${c.environment} ${c.workload} rep ${c.rep}, ${c.at}) ran on a busy host: ${printable(c.reasons.join("; ") || "flagged")}; ${c.supersededBy ? `superseded by ${c.supersededBy.at}, not counted` : c.counted ? "in the statistics, its cells warned" : "a warm-up, not counted"}`),
     ...model.problems.map((p) => printable(p)),
   ];
   return { files, model, warnings };

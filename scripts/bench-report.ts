@@ -4,7 +4,9 @@
  *
  * Shape: 20 stacks (hosts) x 7 environments x 6 workloads with their real case and metric counts
  * (fio 2 cases x 5 metrics, Redis 6 cases x 2, MySQL 4 x 2 ...), repetitions filling up to 100,000
- * records, 1 % failed. Records are generated (seeded), written to a temp folder and read back.
+ * records, 1 % failed, 1 % run on a busy host; every record carries a trial context, a tool checksum and a
+ * contamination check, as the runner writes them. Records are generated (seeded), written to a temp
+ * folder and read back.
  * BENCH_RECORDS=N changes the count; BENCH_KEEP=1 keeps the temp folder (its path is printed).
  */
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -34,6 +36,13 @@ const CASES: Partial<Record<WorkloadId, (f: number) => CaseDraw[]>> = {
   mysql: (f) => [1, 2, 4, 8].map((threads) => ({ case: `oltp-ro-t${threads}`, params: { threads }, metrics: [m("tps", "transactions/s", "higher", 400 * threads * f), m("latency_p95", "ms", "lower", 3 * threads / f)] })),
 };
 
+const CONTEXT = {
+  env: "HOME=/tmp LANG=C LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin TZ=UTC", limits: "nofile=4096 stack=8192 memlock=64 core=0 nproc=16384",
+  nice: "0", cpus: "0-1", shm: "1073741824", thp: "madvise", blas: "/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 core=Haswell",
+};
+const QUIET = { flagged: false, reasons: [], loadBefore: 0.1, loadAfter: 1.9, stealPct: 0, busy: [], memAvailableMiB: 21000, memPressurePct: 0, cpuMHz: "2200 -> 2200", leftovers: [] };
+const BUSY = { ...QUIET, flagged: true, reasons: ["busy processes not ours: yes (pid 4711) 98 % of a CPU"], busy: [{ pid: 4711, comm: "yes", cpuPct: 98 }] };
+
 function generate(dir: string): number {
   const workloads = Object.keys(CASES) as WorkloadId[];
   const perStack = Math.ceil(TOTAL / STACKS);
@@ -48,7 +57,9 @@ function generate(dir: string): number {
       for (const w of workloads) for (const e of ENVS) {
         if (written >= TOTAL || lines.length >= perStack) break;
         const failed = rng() < 0.01;
-        lines.push(JSON.stringify(drawRecord(rng, { stack, run: `${stack}-r1`, environment: e.name, kind: e.kind, workload: w, rep, order: order++, cases: CASES[w]!(e.f), status: failed ? "failed" : "ok" })));
+        const busy = rng() < 0.01;
+        const extra = { context: { env: e.kind === "kvm" ? { ...CONTEXT, blas: CONTEXT.blas.replace("Haswell", "Nehalem") } : CONTEXT }, contamination: busy ? BUSY : QUIET };
+        lines.push(JSON.stringify(drawRecord(rng, { stack, run: `${stack}-r1`, environment: e.name, kind: e.kind, workload: w, rep, order: order++, cases: CASES[w]!(e.f), status: failed ? "failed" : "ok", tool: { name: w, version: "1.0", sha256: "ab".repeat(32) }, extra })));
         written++;
       }
     }

@@ -207,32 +207,55 @@ export function trialKey(r: TrialRecord): string {
 }
 
 export interface Deduped {
-  /** One record per trial: its first ok record, else its last failed one. */
+  /** One record per trial, chosen by `preferred` (file order kept). */
   readonly records: LocatedRecord[];
-  /** Further ok records of a trial already counted (the first one is kept), by file:line. */
+  /** Further copies of an attempt already counted (the same trial and start time), by file:line. */
   readonly duplicates: SkippedLine[];
-  /** Failed attempts of trials that later succeeded (retried, so not failed trials). */
+  /** Ok records of a trial replaced by another of its attempts (a clean retry of a flagged one, a later one). */
+  readonly superseded: readonly { readonly record: LocatedRecord; readonly by: LocatedRecord }[];
+  /** Failed attempts of trials that were attempted again (retried, so not counted as failed trials twice). */
   readonly retried: number;
+}
+
+/** Ok on a quiet host (2), ok on a busy host (1: its contamination check flagged it), failed (0). */
+function quality(r: TrialRecord): number {
+  return r.status !== "ok" ? 0 : r.contamination?.flagged ? 1 : 2;
+}
+
+/**
+ * Whether attempt `b` of a trial is used rather than `a`: ok and clean first, then ok, then the later
+ * attempt (by start time; by file order when a time does not parse). Two copies of one attempt (the same
+ * start time) count once: the first copy.
+ */
+function preferred(a: TrialRecord, b: TrialRecord): boolean {
+  const qa = quality(a), qb = quality(b);
+  if (qa !== qb) return qb > qa;
+  if (a.startedAt === b.startedAt) return false;
+  const ta = Date.parse(a.startedAt), tb = Date.parse(b.startedAt);
+  return Number.isFinite(ta) && Number.isFinite(tb) ? tb > ta : true;
 }
 
 /**
  * One record per trial (same stack, run, order, environment, workload, rep, warm-up), for statistics:
- * a trial counts once however often its record was appended. File order is kept.
+ * a trial counts once however often it was attempted or its record appended; which record is the
+ * `preferred` one. File order is kept.
  */
 export function dedupeTrials(records: readonly LocatedRecord[]): Deduped {
   const chosen = new Map<string, LocatedRecord>();
   const duplicates: SkippedLine[] = [];
+  const superseded: LocatedRecord[] = [];
   let retried = 0;
   for (const r of records) {
     const k = trialKey(r.record);
     const had = chosen.get(k);
     if (!had) { chosen.set(k, r); continue; }
-    const okHad = had.record.status === "ok";
-    const okNew = r.record.status === "ok";
-    if (okHad && okNew) duplicates.push({ file: r.file, line: r.line, reason: `the same trial as ${printable(had.file)}:${had.line}, counted once` });
-    else if (okHad || okNew) { retried++; if (okNew) chosen.set(k, r); }
-    else { retried++; chosen.set(k, r); }
+    const [winner, loser] = preferred(had.record, r.record) ? [r, had] : [had, r];
+    chosen.set(k, winner);
+    if (loser.record.status !== "ok") retried++;
+    else if (loser.record.startedAt === winner.record.startedAt) duplicates.push({ file: loser.file, line: loser.line, reason: `the same trial as ${printable(winner.file)}:${winner.line}, counted once` });
+    else superseded.push(loser);
   }
   const keep = new Set(chosen.values());
-  return { records: records.filter((r) => keep.has(r)), duplicates, retried };
+  // `by` is the trial's final choice (of three attempts, the second may have replaced the first and lost to the third).
+  return { records: records.filter((r) => keep.has(r)), duplicates, superseded: superseded.map((record) => ({ record, by: chosen.get(trialKey(record.record))! })), retried };
 }

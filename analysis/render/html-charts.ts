@@ -7,8 +7,9 @@ import type { Curve, ReportModel, Section } from "../sections.ts";
 import type { Overview } from "../overview.ts";
 import { perfOf } from "../overview.ts";
 import type { RunOrderPlot } from "../runorder.ts";
-import { directionText, medianText, ratioNum, ratioText } from "../format.ts";
+import { contaminationText, directionText, medianText, noiseText, ratioNum, ratioText, tcgStatement } from "../format.ts";
 import { envStyle, type MarkClass } from "./svg.ts";
+import { environmentColumn } from "./tables.ts";
 import { forestChart, type ForestMark } from "./svg-forest.ts";
 import { stripChart, xyChart, type XYBand, type XYSeries } from "./svg-xy.ts";
 
@@ -34,11 +35,13 @@ export function forestMark(r: Row, withStudy: boolean): ForestMark {
   const inv = (v: number) => (r.better === "higher" ? v : 1 / v);
   const ref = withStudy && !tcg && r.reference ? r.reference : null;
   const range = ref?.range ? ([inv(ref.range[0]), inv(ref.range[1])].sort((a, b) => a - b) as [number, number]) : null;
+  const noise = !tcg && r.noiseFloorLow !== null && r.noiseFloorHigh !== null ? ([inv(r.noiseFloorLow), inv(r.noiseFloorHigh)].sort((a, b) => a - b) as [number, number]) : null;
+  const notes = [noiseText(r), r.contaminated.length ? contaminationText(r) : "", tcg ? tcgStatement(r.environment, r.accelerationReason) : ""].filter(Boolean);
   return {
     value: p?.value ?? null, low: p?.low ?? null, high: p?.high ?? null, klass,
-    text: p ? `x${ratioNum(p.value)} ${klass === "none" ? whyNone(r) : SHORT[klass]}` : r.median === null ? "no data" : "no ratio",
-    tooltip: `${r.environment}, ${r.workload} ${r.case} ${r.metric}: median ${medianText(r)} ${r.unit}, n=${r.n}; ${ratioText(r)}`,
-    study: ref && !ref.range ? inv(ref.ratio) : null, studyRange: range, margin: r.role === "headline" && !tcg ? r.margin : null, outlier: tcg,
+    text: p ? `x${ratioNum(p.value)} ${klass === "none" ? whyNone(r) : SHORT[klass]}${r.insideNoiseFloor ? ", in noise" : ""}` : r.median === null ? "no data" : "no ratio",
+    tooltip: `${r.environment}, ${r.workload} ${r.case} ${r.metric}: median ${medianText(r)} ${r.unit}, n=${r.n}; ${ratioText(r)}${notes.map((n) => `; ${n}`).join("")}`,
+    study: ref && !ref.range ? inv(ref.ratio) : null, studyRange: range, margin: r.role === "headline" && !tcg ? r.margin : null, noise, outlier: tcg,
   };
 }
 
@@ -48,14 +51,14 @@ export function glanceChart(ov: Overview, multiStack: boolean): string {
     const marks: (ForestMark | null)[] = ov.rows.map((o) => { const c = o.cells.get(env); return c ? forestMark(c.row, true) : null; });
     const g = ov.geomean.find((x) => x.environment === env);
     marks.push(g?.perf ? { value: g.perf.value, low: g.perf.low, high: g.perf.high, klass: "none", text: `x${ratioNum(g.perf.value)} (${g.count})`, tooltip: `geometric mean of ${g.count} headline ratios; approximate 95 % interval`, study: null, studyRange: null, margin: null } : null);
-    const tcg = ov.rows.some((o) => o.cells.get(env)?.tcg);
-    return { title: tcg ? `${env} (TCG, not KVM)` : env, marks, ownAxis: tcg };
+    const tcg = ov.rows.map((o) => o.cells.get(env)).find((c) => c?.tcg);
+    return { title: environmentColumn(ov, env), marks, ownAxis: !!tcg, ...(tcg ? { note: tcgStatement(env, tcg.row.accelerationReason) } : {}) };
   });
   const labels = [...ov.rows.map((o) => o.label), "geometric mean"];
   return forestChart({
     title: `${multiStack ? `${ov.stack}: ` : ""}overhead at a glance: performance against ${ov.baseline ?? "native"} (> 1 is better)`,
     rowLabels: labels, columns, separatorBefore: ov.rows.length, chartId: `glance-${ov.stack}`,
-    xLabel: "performance vs native, log scale (native / environment for lower-is-better metrics)\nwhiskers: each cell's interval, at the coverage its table cell states; pale green band: the margin of equivalence",
+    xLabel: `performance vs native, log scale (native / environment for lower-is-better metrics)\nwhiskers: each cell's interval, at the coverage its table cell states; pale green band: the margin of equivalence${ov.rows.some((o) => o.noise) ? "\npurple band: native's A/A noise floor (native-aa against native), the difference two identical environments show" : ""}`,
   });
 }
 
@@ -64,7 +67,8 @@ export function workloadForests(section: Section): string {
   const byWorkload = new Map<string, { labels: string[]; marks: ForestMark[] }>();
   for (const m of section.measures) {
     for (const r of m.rows) {
-      if (r.verdict === "baseline") continue;
+      // Native and the A/A copies are no rows: the copies' intervals are the bands (native's) and the tables (all).
+      if (r.verdict === "baseline" || r.calibrationOf !== null) continue;
       const e = byWorkload.get(m.workload) ?? { labels: [], marks: [] };
       e.labels.push(`${m.headline ? "★ " : ""}${m.case === m.workload ? "" : `${m.case} `}${m.metric} · ${r.environment}${r.warnings.includes("tcg-guest") ? " (TCG)" : ""}`);
       e.marks.push(forestMark(r, true));
@@ -82,7 +86,11 @@ export function stripCharts(section: Section, workload: string): string {
   return section.measures.filter((m) => m.workload === workload).map((m) => {
     const rows = m.rows.filter((r) => r.values.length > 0).map((r) => {
       const s = envStyle(section.environments.indexOf(r.environment));
-      return { label: `${r.environment} (n=${r.n})`, color: s.color, shape: s.shape, values: r.values, median: r.median, low: r.ciLow, high: r.ciHigh, tooltip: medianText(r) };
+      const busy = new Map(r.contaminated.map((c) => [c.index, `#${c.order}: ${c.reasons.join("; ") || "flagged"}`] as const));
+      return {
+        label: `${r.environment}${r.calibrationOf ? " (A/A)" : ""} (n=${r.n})`, color: s.color, shape: s.shape, values: r.values, median: r.median, low: r.ciLow, high: r.ciHigh,
+        tooltip: `${medianText(r)}${r.contaminated.length ? `; ${contaminationText(r)}` : ""}`, busy,
+      };
     });
     return rows.length ? stripChart(`${m.workload} ${m.case} ${m.metric} (${directionText(m.better)})`, m.unit, rows) : "";
   }).join("");
@@ -91,20 +99,27 @@ export function stripCharts(section: Section, workload: string): string {
 export function runOrderChart(p: RunOrderPlot): string {
   const series: XYSeries[] = p.environments.map((env, i) => {
     const s = envStyle(i);
-    return { name: env, ...s, line: false, points: p.points.filter((q) => q.environment === env).map((q) => ({ x: q.order, y: q.y, hollow: q.warmup, tooltip: `#${q.order} ${env}${q.warmup ? " (warm-up)" : ""}: ${q.value} ${p.unit}` })) };
+    return {
+      name: env, ...s, line: false,
+      points: p.points.filter((q) => q.environment === env).map((q) => ({
+        x: q.order, y: q.y, hollow: q.warmup || q.superseded, ring: q.busy !== null,
+        tooltip: `#${q.order} ${env}${q.warmup ? " (warm-up)" : ""}${q.superseded ? " (superseded by another attempt of this trial: not counted)" : ""}: ${q.value} ${p.unit}${q.busy ? `; ran on a busy host: ${q.busy}` : ""}`,
+      })),
+    };
   }).filter((s) => s.points.length > 0);
   return xyChart({
     title: `${p.workload} ${p.case} ${p.metric}: every trial in run order`, kind: "runorder", xLabel: "position in the schedule",
     yLabel: p.normalised ? `value / native's median (${directionText(p.better)})` : `${p.metric} (${p.unit})`, ...(p.normalised ? { yRule: 1 } : {}),
-    legendNote: "hollow: warm-up (not counted)",
+    legendNote: `hollow: warm-up (not counted)${p.points.some((q) => q.busy !== null) ? "\nringed: ran on a busy host" : ""}${p.points.some((q) => q.superseded) ? "\nhollow: superseded by a retry" : ""}`,
   }, series);
 }
 
 export function curveCharts(model: ReportModel, curve: Curve, environments: readonly string[]): string {
   const tcgOf = (env: string) => curve.lines.find((l) => l.environment === env)?.points.some((p) => p.row.warnings.includes("tcg-guest")) ?? false;
   const style = (env: string) => envStyle(Math.max(0, environments.indexOf(env)));
+  const copyOf = (env: string) => curve.lines.find((l) => l.environment === env)?.points[0]?.row.calibrationOf ?? null;
   const medians: XYSeries[] = curve.lines.map((l) => ({
-    name: `${l.environment}${tcgOf(l.environment) ? " (TCG)" : ""}`, ...style(l.environment), line: true,
+    name: `${l.environment}${tcgOf(l.environment) ? " (TCG)" : ""}${copyOf(l.environment) ? " (A/A)" : ""}`, ...style(l.environment), line: true,
     points: l.points.map((p) => ({ x: p.x, y: p.row.median!, low: p.row.ciLow, high: p.row.ciHigh, tooltip: `${l.environment}, ${curve.xName} ${p.x}: ${medianText(p.row)} ${curve.unit}` })),
   }));
   const title = `${curve.workload} ${curve.series}: ${curve.metric} against ${curve.xName} (median, interval of the median)`;
@@ -113,7 +128,8 @@ export function curveCharts(model: ReportModel, curve: Curve, environments: read
   const xs = [...new Set(curve.lines.flatMap((l) => l.points.map((p) => p.x)))].sort((a, b) => a - b);
   const peak = model.comparison.rows.find((r) => r.stack === curve.stack && r.workload === curve.workload && r.metric === curve.metric && r.headline && r.verdict === "baseline");
   const peakX = peak ? (curve.lines.flatMap((l) => l.points).find((p) => p.row === peak)?.x ?? xs[xs.length - 1]!) : xs[xs.length - 1]!;
-  const ratios: XYSeries[] = curve.lines.filter((l) => l.points.some((p) => p.row.verdict !== "baseline")).map((l) => ({
+  // A/A copies are compared with their originals, not native: no line on a chart against native.
+  const ratios: XYSeries[] = curve.lines.filter((l) => !copyOf(l.environment) && l.points.some((p) => p.row.verdict !== "baseline")).map((l) => ({
     name: `${l.environment}${tcgOf(l.environment) ? " (TCG)" : ""}`, ...style(l.environment), line: true,
     points: l.points.flatMap((p) => { const q = perfOf(p.row); return q ? [{ x: p.x, y: q.value, low: q.low, high: q.high, tooltip: `${l.environment}, ${curve.xName} ${p.x}: ${ratioText(p.row)}` }] : []; }),
   }));

@@ -6,10 +6,13 @@
  * come from tables.ts, words from format.ts, numbers from the model.
  */
 import type { ReportModel, Section } from "../sections.ts";
-import { METHOD_TEXT, SMOKE_STUDY_NOTE, familyText, smokeText } from "../format.ts";
+import { METHOD_TEXT, SMOKE_STUDY_NOTE, familyText, smokeText, tcgStatement } from "../format.ts";
 import { WARNING_CODES, WARNING_LABEL, WARNING_TEXT, type WarningCode } from "../warnings.ts";
 import { CHART_CSS, esc, MARK_STYLE } from "./svg.ts";
-import { crossStackTable, curveTable, curveTitle, differencesTable, failuresText, glanceTable, inputProblems, measureTable, metaTable, stacksTable, type Table } from "./tables.ts";
+import {
+  contaminatedCells, contaminatedSummary, contaminatedTable, crossStackTable, curveTable, curveTitle, differencesTable, failuresText, glanceTable, inputProblems, measureTable,
+  metaTable, stacksTable, type Table,
+} from "./tables.ts";
 import { curveCharts, glanceChart, runOrderChart, stripCharts, workloadForests } from "./html-charts.ts";
 import { fioLatencyCharts } from "./html-fio.ts";
 
@@ -32,7 +35,9 @@ function sectionTitle(section: Section, multiStack: boolean): string {
 
 function sectionHtml(model: ReportModel, section: Section, multiStack: boolean): string {
   const parts: string[] = [];
-  if (section.tcgEnvironments.length) parts.push(`<p class="warn"><b>Warning: ${esc(section.tcgEnvironments.join(", "))} ran under QEMU TCG, without KVM.</b> ${esc(WARNING_TEXT["tcg-guest"])}.</p>`);
+  for (const t of section.tcg) parts.push(`<p class="warn" data-tcg="${esc(t.environment)}"><b>Warning: ${esc(tcgStatement(t.environment, t.reason))}.</b> ${esc(WARNING_TEXT["tcg-guest"])}.</p>`);
+  const busy = contaminatedCells(section);
+  if (busy.length) parts.push(`<p class="warn" data-busy="cells"><b>Trials on a busy host (in the statistics):</b> ${busy.map(esc).join("; ")}. ${esc(WARNING_TEXT.contaminated)}.</p>`);
   parts.push(workloadForests(section));
   const curves = model.curves.filter((c) => c.stack === section.stack && c.profile === section.profile && section.workloads.includes(c.workload));
   for (const c of curves) parts.push(curveCharts(model, c, section.environments), `<details class="sub"><summary>${esc(curveTitle(c))}: table</summary>${htmlTable(curveTable(c), "cells")}</details>`);
@@ -54,6 +59,11 @@ function sectionHtml(model: ReportModel, section: Section, multiStack: boolean):
   const legend = WARNING_CODES.filter((c) => used.has(c));
   if (legend.length) parts.push(`<ul class="legend">${legend.map((c) => `<li><b>${esc(WARNING_LABEL[c])}</b>: ${esc(WARNING_TEXT[c])}</li>`).join("")}</ul>`);
   return `<details class="section" id="${esc(section.id)}" data-section="${esc(section.key)}"><summary><h2>${esc(sectionTitle(section, multiStack))}</h2></summary>\n${parts.join("\n")}</details>`;
+}
+
+function contaminatedHtml(model: ReportModel): string {
+  const t = contaminatedTable(model);
+  return t ? `<p id="contaminated"><i>Contaminated trials: ran while the host was busy</i> (the check before and after each trial):</p>${htmlTable(t, "contaminated")}` : "";
 }
 
 function crossStackHtml(model: ReportModel): string {
@@ -90,19 +100,21 @@ function headLines(model: ReportModel): string {
 
 export function renderHtml(model: ReportModel): string {
   const multiStack = model.comparison.stacks.length > 1;
-  const tcgEnvs = [...new Set(model.sections.flatMap((s) => s.tcgEnvironments.map((e) => `${multiStack ? `${s.stack}/` : ""}${e}`)))];
+  const tcgEnvs = [...new Map(model.sections.flatMap((s) => s.tcg.map((t) => [`${multiStack ? `${s.stack}/` : ""}${t.environment}`, t.reason] as const)))];
+  const busy = contaminatedSummary(model);
   const problems = inputProblems(model);
   const body = [
     `<h1>virtperf report: what isolation costs against bare metal</h1>`, headLines(model),
     ...[smokeText(model.comparison.stacks)].filter((t) => t !== undefined).map((t) => `<p class="warn smoke"><b>${esc(t)}</b></p>`),
-    ...(tcgEnvs.length ? [`<p class="warn"><b>${esc(tcgEnvs.join(", "))} ran under QEMU TCG, without KVM:</b> not KVM numbers, shown on their own axis, never judged and never set beside the study's KVM figures.</p>`] : []),
+    ...tcgEnvs.map(([env, reason]) => `<p class="warn" data-tcg="${esc(env)}"><b>${esc(tcgStatement(env, reason))}.</b> Not KVM numbers: shown on their own axis, never judged and never set beside the study's KVM figures.</p>`),
+    ...(busy ? [`<p class="warn" data-busy="summary"><b>${esc(busy)}</b></p>`] : []),
     ...model.overviews.filter((o) => o.rows.length).map((o) => `<section class="glance" id="glance-${esc(o.stack)}">${glanceChart(o, multiStack)}${htmlTable(glanceTable(o), "glance")}</section>`),
     `<p class="family">${esc(familyText(model.comparison.family))}</p>`,
     tocHtml(model, multiStack),
     ...(problems.length ? [`<p class="warn">Input problems (left out, the rest is reported): ${esc(problems.join("; "))}</p>`] : []),
     ...(model.factsProblems.length ? [`<p class="warn">Facts files that could not be read: ${esc(model.factsProblems.join("; "))}</p>`] : []),
     `<details class="section" id="methods"><summary><h2>How to read</h2></summary><ul class="methods">${METHOD_TEXT.map((t) => `<li>${esc(t)}</li>`).join("")}<li>${esc(`Marks: ${Object.values(MARK_STYLE).map((s) => s.label).join("; ")}; the study's figure is an orange hollow diamond, its approximate range an orange band. Environments in curves, per-trial and run-order charts have their own colours and shapes.`)}</li></ul></details>`,
-    `<details class="section" id="run"><summary><h2>Run metadata</h2></summary>${htmlTable(stacksTable(model))}${htmlTable(metaTable(model))}</details>`,
+    `<details class="section" id="run"><summary><h2>Run metadata</h2></summary>${htmlTable(stacksTable(model))}${htmlTable(metaTable(model))}${contaminatedHtml(model)}</details>`,
     ...model.sections.map((s) => sectionHtml(model, s, multiStack)),
     crossStackHtml(model),
   ];

@@ -4,10 +4,13 @@
  * text from the inputs is escaped: `|`, HTML (`<`, `>`, `&`) and control characters.
  */
 import type { ReportModel, Section } from "../sections.ts";
-import { METHOD_TEXT, SMOKE_STUDY_NOTE, familyText, num, smokeText } from "../format.ts";
+import { METHOD_TEXT, SMOKE_STUDY_NOTE, familyText, num, smokeText, tcgStatement } from "../format.ts";
 import { WARNING_CODES, WARNING_LABEL, WARNING_TEXT, type WarningCode } from "../warnings.ts";
 import { printable } from "../../workloads/record.ts";
-import { crossStackTable, curveTable, curveTitle, differencesTable, failuresText, glanceTable, inputProblems, measureTable, metaTable, stacksTable, type Table } from "./tables.ts";
+import {
+  contaminatedCells, contaminatedSummary, contaminatedTable, crossStackTable, curveTable, curveTitle, differencesTable, failuresText, glanceTable, inputProblems, measureTable,
+  metaTable, stacksTable, type Table,
+} from "./tables.ts";
 
 /** Text safe in Markdown and in any HTML a viewer renders from it. */
 export function mdText(text: string): string {
@@ -44,7 +47,9 @@ function differences(section: Section): string {
 
 function sectionText(model: ReportModel, section: Section, multiStack: boolean): string {
   const parts = [`## ${mdText(`${multiStack ? `${section.stack} (${section.profile}): ` : ""}${section.title}`)}`];
-  if (section.tcgEnvironments.length) parts.push(`> **Warning: ${mdText(section.tcgEnvironments.join(", "))} ran under QEMU TCG, without KVM.** ${mdText(WARNING_TEXT["tcg-guest"])}.`);
+  for (const t of section.tcg) parts.push(`> **Warning: ${mdText(tcgStatement(t.environment, t.reason))}.** ${mdText(WARNING_TEXT["tcg-guest"])}.`);
+  const busy = contaminatedCells(section);
+  if (busy.length) parts.push(`> **Trials on a busy host (in the statistics):** ${mdText(busy.join("; "))}. ${mdText(WARNING_TEXT.contaminated)}.`);
   const curves = model.curves.filter((c) => c.stack === section.stack && c.profile === section.profile && section.workloads.includes(c.workload));
   for (const c of curves) parts.push(`**${mdText(curveTitle(c))}**\n\n${table(curveTable(c))}`);
   if (section.measures.length) parts.push(table(measureTable(section)));
@@ -67,8 +72,11 @@ export function renderMarkdown(model: ReportModel): string {
     `Inputs: ${model.sources.map((s) => `\`${mdText(s).replaceAll("`", "'")}\``).join(", ")}; written by virtperf ${mdText(model.tool.version)} (commit ${mdText(model.tool.commit)}).`,
     table(stacksTable(model)),
     table(metaTable(model)),
-    ...[smokeText(model.comparison.stacks)].filter((t) => t !== undefined).map((t) => `> **${mdText(t)}**`),
+    ...[contaminatedTable(model)].filter((t) => t !== null).map((t) => `_Contaminated trials: ran while the host was busy (the check before and after each trial):_\n\n${table(t)}`),
+    ...[smokeText(model.comparison.stacks), contaminatedSummary(model)].filter((t) => t !== undefined).map((t) => `> **${mdText(t)}**`),
   ];
+  const tcg = new Map(model.sections.flatMap((s) => s.tcg.map((t) => [`${multiStack ? `${s.stack}/` : ""}${t.environment}`, t.reason] as const)));
+  for (const [env, reason] of tcg) parts.push(`> **${mdText(tcgStatement(env, reason))}.** Not KVM numbers: never judged and never set beside the study's KVM figures.`);
   for (const ov of model.overviews) {
     if (ov.rows.length === 0) continue;
     parts.push(`## ${mdText(multiStack ? `${ov.stack} (${ov.profile}): overhead at a glance` : "Overhead at a glance")}\n\n_Performance against ${mdText(ov.baseline ?? "native")} (> 1 is better, whatever the metric's direction)._\n\n${table(glanceTable(ov))}`);

@@ -1,8 +1,10 @@
 /**
  * summary.json: an array with one object per (stack, workload, case, metric, environment), the fields
  * the issues name first (ratio: the Hodges-Lehmann ratio environment/native; ratioLow..ratioHigh its
- * interval; p; verdict faster, slower or indistinguishable (null: no verdict); equivalent; margin), then
- * context fields. Missing values are null, never 0.
+ * interval; p; verdict faster, slower or indistinguishable (null: no verdict); equivalent; margin;
+ * noiseFloorLow..noiseFloorHigh, native's A/A interval of the measure, and insideNoiseFloor), then
+ * context fields. An A/A copy's row (calibrationOf set, role "calibration") has its ratio against its
+ * original, not native. Missing values are null, never 0.
  */
 import type { Row } from "../compare.ts";
 import type { ReportModel } from "../sections.ts";
@@ -12,9 +14,12 @@ export interface SummaryRow {
   environment: string; n: number; median: number | null; ciLow: number | null; ciHigh: number | null;
   ratio: number | null; ratioLow: number | null; ratioHigh: number | null; p: number | null;
   verdict: Row["verdict"]; equivalent: boolean | null; margin: number;
+  noiseFloorLow: number | null; noiseFloorHigh: number | null; insideNoiseFloor: boolean | null;
   role: Row["role"]; q: number | null; alpha: number | null; ratioLevel: number | null; minP: number | null; resolution: number | null;
-  profile: string; group: string; params: Row["params"]; kind: string; acceleration: string; ciLevel: number | null;
+  profile: string; group: string; params: Row["params"]; kind: string; acceleration: string; accelerationReason: string | null; calibrationOf: string | null; ciLevel: number | null;
   min: number | null; max: number | null; cv: number | null; failed: number; pMethod: Row["pMethod"];
+  /** Trials of the cell that ran on a busy host (in the statistics), by schedule position. */
+  contaminated: readonly number[];
   warnings: readonly string[];
   reference: { value: number | null; unit: string; ratio: number; range: readonly [number, number] | null; source: string } | null;
 }
@@ -24,9 +29,10 @@ export function summaryRows(model: ReportModel): SummaryRow[] {
     stack: r.stack, workload: r.workload, case: r.case, metric: r.metric, unit: r.unit, better: r.better,
     environment: r.environment, n: r.n, median: r.median, ciLow: r.ciLow, ciHigh: r.ciHigh,
     ratio: r.ratio, ratioLow: r.ratioLow, ratioHigh: r.ratioHigh, p: r.p, verdict: r.verdict, equivalent: r.equivalent, margin: r.margin,
+    noiseFloorLow: r.noiseFloorLow, noiseFloorHigh: r.noiseFloorHigh, insideNoiseFloor: r.insideNoiseFloor,
     role: r.role, q: r.q, alpha: r.alpha, ratioLevel: r.ratioLevel, minP: r.minP, resolution: r.resolution,
-    profile: r.profile, group: r.group, params: r.params, kind: r.kind, acceleration: r.acceleration, ciLevel: r.ciLevel,
-    min: r.min, max: r.max, cv: r.cv, failed: r.failed, pMethod: r.pMethod, warnings: r.warnings,
+    profile: r.profile, group: r.group, params: r.params, kind: r.kind, acceleration: r.acceleration, accelerationReason: r.accelerationReason, calibrationOf: r.calibrationOf, ciLevel: r.ciLevel,
+    min: r.min, max: r.max, cv: r.cv, failed: r.failed, pMethod: r.pMethod, contaminated: r.contaminated.map((c) => c.order), warnings: r.warnings,
     reference: r.reference ? { value: r.reference.value, unit: r.reference.unit, ratio: r.reference.ratio, range: r.reference.range, source: r.reference.source } : null,
   }));
 }

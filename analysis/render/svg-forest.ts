@@ -1,8 +1,9 @@
 /**
  * Forest plots: one row per metric, one column per environment (or one column), a mark at the
  * performance ratio with its interval as whiskers, on a log axis through x1 (native). The margin of
- * equivalence is a pale band, the study's figure an orange hollow diamond (its range an orange band);
- * a TCG guest's column gets its own axis and never a study mark. Syntax only: callers supply the numbers.
+ * equivalence is a pale band, the study's figure an orange hollow diamond (its range an orange band),
+ * native's A/A noise floor a reddish-purple band; a TCG guest's column gets its own axis and never a
+ * study mark. Syntax only: callers supply the numbers.
  */
 import { esc, f, legendItem, mark, MARK_STYLE, STUDY_COLOR, ratioTicks, type MarkClass } from "./svg.ts";
 
@@ -18,6 +19,8 @@ export interface ForestMark {
   readonly studyRange: readonly [number, number] | null;
   /** Relative margin of equivalence to shade (0.02), or null. */
   readonly margin: number | null;
+  /** Native's A/A noise floor of the row (performance orientation), or null. */
+  readonly noise?: readonly [number, number] | null;
   /** Not comparable (a TCG guest): left out of the axis fit, cut at the edge when beyond it. */
   readonly outlier?: boolean;
 }
@@ -27,6 +30,8 @@ export interface ForestColumn {
   readonly marks: readonly (ForestMark | null)[];
   /** Not comparable with the others (a TCG guest): an axis of its own. */
   readonly ownAxis?: boolean;
+  /** The column header's tooltip (a TCG guest: why it ran without KVM). */
+  readonly note?: string;
 }
 
 export interface ForestOptions {
@@ -44,7 +49,7 @@ type Axis = { lo: number; hi: number };
 function axisOf(columns: readonly ForestColumn[], own = false): Axis {
   const marks = columns.flatMap((c) => c.marks.filter((m): m is ForestMark => m !== null));
   const fitted = !own && marks.some((m) => !m.outlier) ? marks.filter((m) => !m.outlier) : marks;
-  const values = fitted.flatMap((m) => ([m.value, m.low, m.high, m.study, ...(m.studyRange ?? []), ...(m.margin ? [1 + m.margin, 1 / (1 + m.margin)] : [])]))
+  const values = fitted.flatMap((m) => ([m.value, m.low, m.high, m.study, ...(m.studyRange ?? []), ...(m.noise ?? []), ...(m.margin ? [1 + m.margin, 1 / (1 + m.margin)] : [])]))
     .filter((v): v is number => v !== null && v > 0 && Number.isFinite(v));
   const lo = Math.max(0.005, Math.min(1 / 1.05, ...values.map((v) => v / 1.04)));
   const hi = Math.min(200, Math.max(1.05, ...values.map((v) => v * 1.04)));
@@ -60,6 +65,10 @@ function markCell(m: ForestMark, x: (v: number) => number, axis: Axis, y: number
   if (m.margin) {
     const a = x(clamp(1 / (1 + m.margin))), b = x(clamp(1 + m.margin));
     parts.push(`<rect class="band" x="${f(a)}" y="${f(mid - 9)}" width="${f(b - a)}" height="18"><title>margin of equivalence ±${(m.margin * 100).toFixed(0)} %</title></rect>`);
+  }
+  if (m.noise) {
+    const a = x(clamp(m.noise[0])), b = x(clamp(m.noise[1]));
+    parts.push(`<rect class="nband" data-noise="floor" x="${f(a)}" y="${f(mid - 4)}" width="${f(Math.max(2, b - a))}" height="8"><title>noise floor (native's A/A copy against native): x${m.noise[0].toFixed(3)}..x${m.noise[1].toFixed(3)}</title></rect>`);
   }
   if (m.studyRange) {
     const a = x(clamp(m.studyRange[0])), b = x(clamp(m.studyRange[1]));
@@ -93,7 +102,7 @@ export function forestChart(o: ForestOptions): string {
   const textW = multi ? 0 : 330;
   const rowH = multi ? ROW_MULTI : ROW_SINGLE;
   const width = Math.max(980, LABEL_W + 14 + o.columns.length * (colW + gap) + textW);
-  const height = TOP + o.rowLabels.length * rowH + BOTTOM;
+  const height = TOP + o.rowLabels.length * rowH + BOTTOM + 14 * Math.max(0, o.xLabel.split("\n").length - 2);
   const shared = axisOf(o.columns.filter((c) => !c.ownAxis));
   const parts: string[] = [`<text x="4" y="18" class="ct">${esc(o.title)}</text>`];
   // Legend: one line under the title.
@@ -103,6 +112,7 @@ export function forestChart(o: ForestOptions): string {
     lx += k === "none" ? 95 : MARK_STYLE[k].label.length * 6.2 + 30;
   }
   parts.push(legendItem(lx, 38, "diamond", STUDY_COLOR, false, "study"));
+  if (o.columns.some((c) => c.marks.some((m) => m?.noise))) parts.push(`<rect class="nband" x="${f(lx + 62)}" y="31" width="18" height="8"/><text class="lbl" x="${f(lx + 84)}" y="38">A/A noise floor</text>`);
   const plotBottom = TOP + o.rowLabels.length * rowH;
   o.rowLabels.forEach((_, i) => { if (i % 2 === 1) parts.push(`<rect x="0" y="${f(TOP + i * rowH)}" width="${width}" height="${rowH}" fill="#f6f6f6"/>`); });
   o.rowLabels.forEach((label, i) => {
@@ -115,7 +125,7 @@ export function forestChart(o: ForestOptions): string {
     const left = LABEL_W + 14 + ci * (colW + gap);
     const axis = col.ownAxis ? axisOf([col], true) : shared;
     const x = (v: number) => left + ((Math.log(v) - Math.log(axis.lo)) / (Math.log(axis.hi) - Math.log(axis.lo))) * colW;
-    if (multi) parts.push(`<text class="hdr" x="${f(left + colW / 2)}" y="${TOP - 6}" text-anchor="middle">${esc(col.title)}</text>`);
+    if (multi) parts.push(`<text class="hdr" x="${f(left + colW / 2)}" y="${TOP - 6}" text-anchor="middle">${col.note ? `<title>${esc(col.note)}</title>` : ""}${esc(col.title)}</text>`);
     for (const t of ratioTicks(axis.lo, axis.hi, x).filter((t) => x(t) - left >= 10 && left + colW - x(t) >= 10)) {
       parts.push(`<line class="${t === 1 ? "one" : "grid"}" x1="${f(x(t))}" x2="${f(x(t))}" y1="${TOP}" y2="${plotBottom}"/><text class="tick" x="${f(x(t))}" y="${plotBottom + 14}" text-anchor="middle">x${t}</text>`);
     }

@@ -3,7 +3,7 @@
  * study's bands beside them), run-order plots (every trial at its schedule position) and per-trial strip
  * plots. A log axis says "log scale" in its label. Syntax only: callers supply the numbers.
  */
-import { esc, f, mark, markPath, niceTicks, tickText, type Shape } from "./svg.ts";
+import { busyRing, esc, f, mark, markPath, niceTicks, tickText, type Shape } from "./svg.ts";
 
 export interface XYPoint {
   readonly x: number;
@@ -11,8 +11,10 @@ export interface XYPoint {
   readonly low?: number | null;
   readonly high?: number | null;
   readonly tooltip: string;
-  /** Drawn hollow (a warm-up trial, not in the statistics). */
+  /** Drawn hollow (a warm-up trial or a superseded record: not in the statistics). */
   readonly hollow?: boolean;
+  /** Ringed: the trial ran on a busy host. */
+  readonly ring?: boolean;
 }
 
 export interface XYSeries {
@@ -94,15 +96,17 @@ export function xyChart(o: XYOptions, series: readonly XYSeries[]): string {
         const d = ok.filter((p) => !!p.hollow === hollow).map((p) => markPath(s.shape, X(p.x), Y(p.y), 2.6)).join("");
         if (d) parts.push(`<path class="pts" d="${d}" fill="${hollow ? "#fff" : s.color}" stroke="${s.color}" stroke-width="1"/>`);
       }
+      const rings = ok.filter((p) => p.ring).map((p) => markPath("circle", X(p.x), Y(p.y), 5)).join("");
+      if (rings) parts.push(`<path class="busy" d="${rings}" fill="none" stroke="#000" stroke-width="1" stroke-dasharray="2 1.5"/>`);
     }
     for (const p of many ? [] : ok) {
       if (p.low != null && p.high != null && (!logY || p.low > 0)) parts.push(`<path class="whisker" stroke="${s.color}" d="M${f(X(p.x))},${f(Y(p.low))}V${f(Y(p.high))}M${f(X(p.x) - 4)},${f(Y(p.low))}h8M${f(X(p.x) - 4)},${f(Y(p.high))}h8"/>`);
-      parts.push(`<g class="pt"><title>${esc(p.tooltip)}</title>${mark(s.shape, X(p.x), Y(p.y), 3.6, s.color, !p.hollow)}</g>`);
+      parts.push(`<g class="pt"${p.ring ? ' data-busy="true"' : ""}><title>${esc(p.tooltip)}</title>${mark(s.shape, X(p.x), Y(p.y), 3.6, s.color, !p.hollow)}${p.ring ? busyRing(X(p.x), Y(p.y), 6.5) : ""}</g>`);
     }
     const ly = top + 10 + i * 18;
     parts.push(`${mark(s.shape, left + plotW + 22, ly - 3, 4.5, s.color, true)}<text class="lbl" x="${left + plotW + 34}" y="${ly + 1}">${esc(s.name)}</text>`);
   });
-  if (o.legendNote) parts.push(`<text class="tick" x="${left + plotW + 16}" y="${top + 16 + series.length * 18}">${esc(o.legendNote)}</text>`);
+  o.legendNote?.split("\n").forEach((line, i) => parts.push(`<text class="tick" x="${left + plotW + 16}" y="${top + 16 + series.length * 18 + i * 14}">${esc(line)}</text>`));
   return `<svg class="chart" data-chart="${esc(o.kind)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${esc(o.title)}">${parts.join("")}</svg>`;
 }
 
@@ -115,6 +119,8 @@ export interface StripRow {
   readonly low: number | null;
   readonly high: number | null;
   readonly tooltip: string;
+  /** Values (by index) of trials that ran on a busy host, with why: drawn filled and ringed. */
+  readonly busy?: ReadonlyMap<number, string>;
 }
 
 /** Above this many trials a row shows its box (quartiles, min..max) instead of every dot. */
@@ -129,7 +135,8 @@ function quartiles(values: readonly number[]): [number, number] {
 /** Per-trial dots (or a box beyond MAX_DOTS) per environment, the median as a bar, its interval as whiskers. */
 export function stripChart(title: string, unit: string, rows: readonly StripRow[]): string {
   const left = 170, plotW = 520, rowH = 22, top = 30;
-  const width = left + plotW + 30, height = top + rows.length * rowH + 40;
+  const busyNote = rows.some((r) => r.busy?.size) ? "filled and ringed: the trial ran on a busy host (in the statistics; hover for why)" : "";
+  const width = left + plotW + 30, height = top + rows.length * rowH + 40 + (busyNote ? 14 : 0);
   const all = rows.flatMap((r) => [...r.values, ...(r.low !== null ? [r.low] : []), ...(r.high !== null ? [r.high] : [])]);
   const pos = all.filter((v) => v > 0);
   const log = pos.length === all.length && pos.length > 0 && Math.max(...pos) / Math.min(...pos) > 30;
@@ -148,11 +155,17 @@ export function stripChart(title: string, unit: string, rows: readonly StripRow[
       const [q1, q3] = quartiles(r.values);
       parts.push(`<path class="whisker" stroke="${r.color}" d="M${f(X(Math.min(...r.values)))},${f(mid)}H${f(X(Math.max(...r.values)))}"/><rect x="${f(X(q1))}" y="${f(mid - 6)}" width="${f(Math.max(1, X(q3) - X(q1)))}" height="12" fill="none" stroke="${r.color}" stroke-width="1.5"><title>box: quartiles; line: min..max (${r.values.length} trials)</title></rect>`);
     } else {
-      r.values.forEach((v, k) => parts.push(`<g class="dot"><title>${esc(`${r.label}: ${v} ${unit}`)}</title>${mark(r.shape, X(v), mid + ((k % 5) - 2) * 1.6, 3, r.color, false)}</g>`));
+      r.values.forEach((v, k) => {
+        const busy = r.busy?.get(k);
+        const y = mid + ((k % 5) - 2) * 1.6;
+        if (busy === undefined) parts.push(`<g class="dot"><title>${esc(`${r.label}: ${v} ${unit}`)}</title>${mark(r.shape, X(v), y, 3, r.color, false)}</g>`);
+        else parts.push(`<g class="dot" data-busy="true"><title>${esc(`${r.label}: ${v} ${unit}; ran on a busy host (in the statistics): ${busy}`)}</title>${mark(r.shape, X(v), y, 3, r.color, true)}${busyRing(X(v), y, 6)}</g>`);
+      });
     }
     if (r.low !== null && r.high !== null) parts.push(`<path class="whisker" stroke="#000" d="M${f(X(r.low))},${f(mid + 8)}H${f(X(r.high))}"/>`);
     if (r.median !== null) parts.push(`<line x1="${f(X(r.median))}" x2="${f(X(r.median))}" y1="${f(mid - 8)}" y2="${f(mid + 8)}" stroke="#000" stroke-width="2"/>`);
   });
-  parts.push(`<text class="lbl" x="${left}" y="${height - 6}">${esc(`${unit}${log ? ", log scale" : ""}: each trial a mark; bar: median; line below: interval of the median`)}</text>`);
+  parts.push(`<text class="lbl" x="${left}" y="${height - 6 - (busyNote ? 14 : 0)}">${esc(`${unit}${log ? ", log scale" : ""}: each trial a mark; bar: median; line below: interval of the median`)}</text>`);
+  if (busyNote) parts.push(`<text class="lbl" x="${left}" y="${height - 6}">${esc(busyNote)}</text>`);
   return `<svg class="chart" data-chart="strip" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${esc(title)}">${parts.join("")}</svg>`;
 }

@@ -7,7 +7,10 @@
  * - verdict marks (Okabe-Ito): blue triangle up = better than native, vermillion triangle down = worse,
  *   bluish-green diamond = equivalent within the margin, grey dot = inconclusive, hollow black circle =
  *   no verdict (supporting data, TCG guest, too few trials); the study's figure is an orange hollow
- *   diamond, its approximate range an orange band; the margin is a pale green band.
+ *   diamond, its approximate range an orange band; the margin is a pale green band; native's A/A noise
+ *   floor a reddish-purple band with solid edges.
+ * - a trial that ran on a busy host: its mark filled and ringed by a dashed black circle (shape, not
+ *   colour, carries it); a superseded record: hollow and ringed.
  * - environments (Paul Tol's "muted" set, used only in per-environment charts: curves, per-trial dots,
  *   run order), each with its own shape too.
  */
@@ -27,6 +30,8 @@ export const MARK_STYLE: Readonly<Record<MarkClass, { color: string; shape: Shap
   none: { color: "#000000", shape: "circle", fill: false, label: "no verdict (supporting data, TCG guest or too few trials)" },
 };
 export const STUDY_COLOR = "#E69F00";
+/** Native's A/A noise floor (Okabe-Ito reddish purple: no other meaning here). */
+export const NOISE_COLOR = "#CC79A7";
 export const MARGIN_FILL = "#e3f4ee";
 
 export type Shape = "circle" | "square" | "up" | "down" | "diamond" | "cross" | "star";
@@ -65,6 +70,11 @@ export function markPath(shape: Shape, x: number, y: number, r: number): string 
     case "cross": return `M${f(x - r)},${f(y - r)}l${f(2 * r)},${f(2 * r)}m0,${f(-2 * r)}l${f(-2 * r)},${f(2 * r)}`;
     default: return `M${f(x - r)},${f(y)}a${f(r)},${f(r)} 0 1,0 ${f(2 * r)},0a${f(r)},${f(r)} 0 1,0 ${f(-2 * r)},0`;
   }
+}
+
+/** The dashed ring around the mark of a trial that ran on a busy host. */
+export function busyRing(x: number, y: number, r: number): string {
+  return `<circle class="busy" cx="${f(x)}" cy="${f(y)}" r="${f(r)}" fill="none" stroke="#000" stroke-width="1.2" stroke-dasharray="2 1.5"/>`;
 }
 
 /** A legend entry: the mark and its text, at (x, y). */
@@ -108,4 +118,5 @@ svg .tick{font-size:10.5px;fill:#555} svg .gap{font-size:11px;fill:#555;font-sty
 svg .grid{stroke:#e6e6e6} svg .one{stroke:#333;stroke-dasharray:3 2} svg .axis{stroke:#444;fill:none} svg .sep{stroke:#999}
 svg .whisker{stroke-width:1.6;fill:none} svg .line{stroke-width:2;fill:none} svg .band{fill:${MARGIN_FILL}}
 svg .sband{fill:${STUDY_COLOR};fill-opacity:.28;stroke:${STUDY_COLOR};stroke-dasharray:3 2} svg .cut{stroke:#555;stroke-width:1.2;fill:none}
+svg .nband{fill:${NOISE_COLOR};fill-opacity:.3;stroke:${NOISE_COLOR};stroke-width:1.2}
 `;

@@ -4,9 +4,9 @@
  */
 import type { Row } from "../compare.ts";
 import type { Curve, ReportModel, Section } from "../sections.ts";
-import type { Overview, OverviewCell, Perf } from "../overview.ts";
+import { perfOf, type Overview, type OverviewCell, type Perf } from "../overview.ts";
 import type { RunMeta } from "../metadata.ts";
-import { levelText, measureLabel, medianText, num, pct, rangeText, ratioNum, ratioShort, ratioText, referenceText, verdictWord, warningsText, directionText } from "../format.ts";
+import { contaminationText, levelText, measureLabel, medianText, noiseText, num, pct, rangeText, ratioNum, ratioShort, ratioText, referenceText, tcgShort, verdictWord, warningsText, directionText } from "../format.ts";
 import { WARNING_LABEL } from "../warnings.ts";
 import { skippedText } from "../load.ts";
 
@@ -52,33 +52,93 @@ function studyText(c: OverviewCell): string {
   return `study ${s}${verdict}`;
 }
 
+/** A row's interval as performance against native with its coverage: "x1.00 [0.97, 1.03] (95.9 %)". */
+function perfWithLevel(r: Row): string {
+  const p = perfOf(r);
+  return `${perfText(p)}${r.ratioLevel !== null && p?.low != null ? ` (${levelText(r.ratioLevel)})` : ""}`;
+}
+
+/** A page-one column's name: the environment, and for a TCG guest the KVM check that failed. */
+export function environmentColumn(ov: Overview, env: string): string {
+  const tcg = ov.rows.map((o) => o.cells.get(env)).find((c) => c?.tcg);
+  if (!tcg) return env;
+  const why = tcgShort(tcg.row.accelerationReason);
+  return `${env} (TCG, not KVM${why ? `: ${why}` : ""})`;
+}
+
 /** Page one as a benchstat-style table: headline metric x environment, performance against native (> 1 better). */
 export function glanceTable(ov: Overview): Table {
+  const noise = ov.rows.some((o) => o.noise);
+  const copy = ov.rows.find((o) => o.noise)?.noise?.environment;
   const rows = ov.rows.map((o) => [
     `${o.label} (${o.unit}, ${directionText(o.better)})`,
     o.native?.median != null ? `${num(o.native.median)} (n = ${o.native.n})` : "no data",
+    ...(noise ? [o.noise ? perfWithLevel(o.noise) : "no A/A copy"] : []),
     ...ov.environments.map((env) => {
       const c = o.cells.get(env);
       if (!c) return "not run";
-      const level = c.row.ratioLevel !== null && c.perf?.low != null ? ` (${levelText(c.row.ratioLevel)})` : "";
       const study = studyText(c);
-      return `${perfText(c.perf)}${level} ${verdictWord(c.row)}${study ? `; ${study}` : ""}`;
+      const inside = c.row.insideNoiseFloor ? "; inside the noise floor" : "";
+      return `${perfWithLevel(c.row)} ${verdictWord(c.row)}${inside}${study ? `; ${study}` : ""}`;
     }),
   ]);
-  const geo = ["geometric mean (approx. 95 %)", "", ...ov.environments.map((env) => {
+  const geo = ["geometric mean (approx. 95 %)", "", ...(noise ? [""] : []), ...ov.environments.map((env) => {
     const g = ov.geomean.find((x) => x.environment === env);
     return g?.perf ? `${perfText(g.perf)} over ${g.count} metrics${g.tcg ? " (TCG)" : ""}` : "no ratio";
   })];
-  return { header: ["headline metric", `${ov.baseline ?? "native"} median`, ...ov.environments.map((e) => `${e}: performance vs native`)], rows: [...rows, geo] };
+  return {
+    header: ["headline metric", `${ov.baseline ?? "native"} median`, ...(noise ? [`noise floor (A/A: ${copy} vs ${ov.baseline})`] : []), ...ov.environments.map((e) => `${environmentColumn(ov, e)}: performance vs native`)],
+    rows: [...rows, geo],
+  };
 }
 
 export function measureTable(section: Section): Table {
   const hasRef = section.measures.some((m) => m.rows.some((r) => r.reference));
+  const hasNoise = section.measures.some((m) => m.rows.some((r) => r.noiseFloorLow !== null || r.calibrationOf !== null));
   const rows = section.measures.flatMap((m) => m.rows.map((r, i) => [
-    i === 0 ? `${measureLabel(m)}${m.headline ? " [headline]" : ""}` : "", r.environment, medianText(r), String(r.n), rangeText(r), ratioText(r), warningsText(r),
+    i === 0 ? `${measureLabel(m)}${m.headline ? " [headline]" : ""}` : "", r.environment, medianText(r), String(r.n), rangeText(r), ratioText(r),
+    ...(hasNoise ? [noiseText(r)] : []), warningsText(r),
     ...(hasRef ? [referenceText(r)] : []),
   ]));
-  return { header: ["measure", "environment", "median [interval] (coverage)", "n", "min..max", "vs native: ratio [interval] (coverage), statement", "warnings", ...(hasRef ? ["study"] : [])], rows };
+  return {
+    header: ["measure", "environment", "median [interval] (coverage)", "n", "min..max", "vs native: ratio [interval] (coverage), statement", ...(hasNoise ? ["noise floor (A/A)"] : []), "warnings", ...(hasRef ? ["study"] : [])],
+    rows,
+  };
+}
+
+/** The run metadata's list of trials that ran on a busy host. */
+export function contaminatedTable(model: ReportModel): Table | null {
+  if (model.contaminated.length === 0) return null;
+  const multi = model.comparison.stacks.length > 1;
+  return {
+    header: [...(multi ? ["stack"] : []), "trial (schedule position)", "environment", "workload", "rep", "why the host was busy", "in the statistics?"],
+    rows: model.contaminated.map((c) => [
+      ...(multi ? [c.stack] : []), `#${c.order} (${c.at})`, c.environment, c.workload, `${c.rep}${c.warmup ? " (warm-up)" : ""}`, c.reasons.join("; ") || "flagged",
+      c.supersededBy ? `no: superseded by ${c.supersededBy.clean ? "a clean retry" : "a later attempt"} (${c.supersededBy.at})` : c.warmup ? "no: a warm-up" : "yes: its cells are warned",
+    ]),
+  };
+}
+
+/** A section's cells with trials on a busy host, one line per workload and environment. */
+export function contaminatedCells(section: Section): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const m of section.measures) for (const r of m.rows) {
+    const k = `${r.workload}\u0000${r.environment}`;
+    if (r.contaminated.length === 0 || seen.has(k)) continue;
+    seen.add(k);
+    out.push(`${r.workload} on ${r.environment}: ${contaminationText(r)}`);
+  }
+  return out;
+}
+
+/** One line for page one: how many trials ran on a busy host and what became of them; undefined when none. */
+export function contaminatedSummary(model: ReportModel): string | undefined {
+  const list = model.contaminated.filter((c) => !c.warmup);
+  if (list.length === 0) return undefined;
+  const counted = list.filter((c) => c.counted).length;
+  const replaced = list.length - counted;
+  return `${list.length} trial${list.length === 1 ? "" : "s"} ran on a busy host: ${counted} in the statistics (their cells are warned)${replaced ? `, ${replaced} superseded by another attempt of their trial` : ""}. The run metadata lists them and why.`;
 }
 
 export function curveTable(curve: Curve): Table {
@@ -118,6 +178,7 @@ export function inputProblems(model: ReportModel): string[] {
   return [
     ...model.skipped.map((s) => `skipped ${skippedText(s)}`),
     ...model.duplicates.map((s) => `duplicate record ${skippedText(s)}`),
+    ...model.superseded,
     ...(model.retried ? [`${model.retried} failed attempt(s) of trials that were retried and then succeeded are not counted as failures`] : []),
     ...model.problems,
   ];

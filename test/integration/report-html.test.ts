@@ -1,7 +1,8 @@
 /**
  * report.html in a real browser: Debian's headless Chromium (driven by playwright-core; no browser is
  * downloaded; a fresh profile) loads the page, which must raise no console error, fetch nothing, open
- * with the overhead-at-a-glance figure and draw its figures.
+ * with the overhead-at-a-glance figure and draw its figures; on the generated-marks run, the marks of
+ * issues 8 and 9 (why a guest ran under TCG, trials on a busy host, the A/A noise floor).
  */
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -130,9 +131,75 @@ describe("report.html in headless Chromium", { skip: existsSync(CHROMIUM) ? fals
 
   it("marks the TCG guest, the smoke profile and the cross-host view", async () => {
     const text = await page.evaluate(() => document.body.innerText);
-    assert.match(text, /kvm ran under QEMU TCG, without KVM/);
+    assert.match(text, /kvm ran under QEMU TCG, not KVM: no reason recorded/);
     assert.match(text, /Smoke profile \(dev\): these runs check the pipeline, not performance/);
     assert.match(text, /Across hosts: ratio to each host's own native/);
     assert.match(text, /cpufreq governor/);
+  });
+});
+
+describe("report.html marks (generated-marks run) in headless Chromium", { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} not installed` }, () => {
+  let context: BrowserContext;
+  let page: Page;
+  const problems: string[] = [];
+
+  before(async () => {
+    const { files } = writeReport([join(FIX, "generated-marks")], { out: mkdtempSync(join(tmpdir(), "virtperf-html-marks-")) });
+    context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "virtperf-chromium-")), { executablePath: CHROMIUM, args: ARGS, viewport: { width: 1280, height: 900 } });
+    page = await context.newPage();
+    page.on("console", (m) => { if (m.type() === "error" || m.type() === "warning") problems.push(`${m.type()}: ${m.text()}`); });
+    page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+    await page.goto(`file://${files.html}`, { waitUntil: "load" });
+    await page.evaluate(() => document.querySelectorAll("details").forEach((d) => ((d as HTMLDetailsElement).open = true)));
+  });
+  after(async () => { await context?.close(); });
+
+  it("says why the guest ran under TCG: on page one, in its column's header and in each section", async () => {
+    assert.deepEqual(problems, []);
+    const why = "kvm ran under QEMU TCG, not KVM: cpu-virt: the CPU (AuthenticAMD) advertises neither vmx nor svm";
+    const r = await page.evaluate(() => ({
+      warnings: [...document.querySelectorAll('p.warn[data-tcg="kvm"]')].map((p) => (p as HTMLElement).innerText),
+      header: [...document.querySelectorAll('svg[id^="glance-"] text.hdr')].map((t) => ({ text: t.lastChild?.textContent, title: t.querySelector("title")?.textContent ?? null })),
+      columns: [...document.querySelectorAll("table.glance th")].map((th) => (th as HTMLElement).innerText),
+    }));
+    assert.ok(r.warnings.length >= 4 && r.warnings.every((w) => w.includes(why)), r.warnings.join("\n"));
+    assert.deepEqual(r.header, [{ text: "docker", title: null }, { text: "kvm (TCG, not KVM: cpu-virt)", title: why }]);
+    assert.ok(r.columns.includes("kvm (TCG, not KVM: cpu-virt): performance vs native"), r.columns.join(" | "));
+  });
+
+  it("draws the trials on a busy host distinctly (filled and ringed, not only coloured) with why in the tooltip", async () => {
+    const dots = await page.evaluate(() => [...document.querySelectorAll('svg[data-chart="strip"] g.dot')].map((g) => ({
+      busy: g.getAttribute("data-busy") === "true", ring: g.querySelectorAll("circle.busy").length, fill: g.children[1]?.getAttribute("fill"), stroke: g.children[1]?.getAttribute("stroke"), title: g.querySelector("title")!.textContent!,
+    })));
+    const busy = dots.filter((d) => d.busy);
+    assert.equal(busy.length, 2, "docker's two flagged linpack trials (the flagged xz trial was replaced by its clean retry)");
+    for (const d of busy) {
+      assert.equal(d.ring, 1);
+      assert.equal(d.fill, d.stroke, "filled, where every other dot is hollow");
+      assert.match(d.title, /ran on a busy host \(in the statistics\): #(22|70): busy processes not ours: yes \(pid 4711\) 98 % of a CPU/);
+    }
+    assert.ok(dots.filter((d) => !d.busy).every((d) => d.ring === 0 && d.fill === "#fff"));
+    const runOrder = await page.evaluate(() => [...document.querySelectorAll('svg[data-chart="runorder"] g.pt[data-busy="true"] title')].map((t) => t.textContent!));
+    assert.equal(runOrder.length, 3, runOrder.join("\n"));
+    assert.ok(runOrder.some((t) => /^#34 docker \(superseded by another attempt of this trial: not counted\)/.test(t)), runOrder.join("\n"));
+    const listed = await page.evaluate(() => [...document.querySelectorAll("#run table.contaminated tbody tr")].map((tr) => (tr as HTMLElement).innerText));
+    assert.equal(listed.length, 3);
+    assert.match(listed[1]!, /no: superseded by a clean retry/);
+    const cell = await page.evaluate(() => (document.querySelector('p.warn[data-busy="cells"]') as HTMLElement | null)?.innerText ?? "");
+    assert.match(cell, /linpack on docker: 2 of 6 trials ran on a busy host: busy processes not ours: yes \(pid 4711\) 98 % of a CPU \(#22, #70\)/);
+  });
+
+  it("shades native's A/A noise floor on the forests (never in the TCG column), and states it in the tables", async () => {
+    const bands = await page.evaluate(() => [...document.querySelectorAll('svg[id^="glance-"] g.col')].map((c) => ({ column: c.getAttribute("data-column"), bands: c.querySelectorAll('rect[data-noise="floor"]').length })));
+    assert.deepEqual(bands, [{ column: "docker", bands: 5 }, { column: "kvm (TCG, not KVM: cpu-virt)", bands: 0 }]);
+    const t = await page.evaluate(() => ({
+      glance: [...document.querySelectorAll("table.glance th")].map((th) => (th as HTMLElement).innerText),
+      inside: [...document.querySelectorAll("table.measures td")].filter((td) => (td as HTMLElement).innerText.startsWith("inside the noise floor")).length,
+      floors: [...document.querySelectorAll("table.measures td")].filter((td) => (td as HTMLElement).innerText === "this is the noise floor").length,
+      sectionBands: document.querySelectorAll('svg[data-chart="forest"]:not([id]) rect[data-noise="floor"]').length,
+    }));
+    assert.equal(t.glance[2], "noise floor (A/A: native-aa vs native)");
+    assert.ok(!t.glance.some((h) => h.startsWith("native-aa:")), "the copy is no page-one column");
+    assert.ok(t.inside >= 1 && t.floors === 16 && t.sectionBands >= 16, JSON.stringify(t));
   });
 });

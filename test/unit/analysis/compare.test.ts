@@ -149,7 +149,7 @@ describe("compare: bad data is left out and listed, never thrown", () => {
 });
 
 describe("one rule on every cell: the committed fixtures and seeded synthetic runs", () => {
-  const inputs = [[join(FIX, "real-smoke-2026-11-26")], [join(FIX, "generated-lab")], [join(FIX, "real-smoke-2026-11-26"), join(FIX, "generated-lab")]];
+  const inputs = [[join(FIX, "real-smoke-2026-11-26")], [join(FIX, "generated-lab")], [join(FIX, "generated-marks")], [join(FIX, "real-smoke-2026-11-26"), join(FIX, "generated-lab"), join(FIX, "generated-marks")]];
   for (const paths of inputs) {
     it(paths.map((p) => p.split("/").pop()).join(" + "), () => {
       const model = buildReport(loadInputs(paths));

@@ -55,9 +55,9 @@ describe("writeReport on the real smoke run (native, docker, docker-host-volume,
     assert.equal(csv[0], CSV_COLUMNS.join(","));
     assert.equal(csv.length - 1, expected);
   });
-  it("flags the TCG guest in report.md, report.html and every kvm cell", () => {
-    assert.match(md, /Warning: kvm ran under QEMU TCG, without KVM/);
-    assert.match(html, /kvm ran under QEMU TCG, without KVM/);
+  it("flags the TCG guest in report.md, report.html and every kvm cell; records this old say no reason", () => {
+    assert.match(md, /Warning: kvm ran under QEMU TCG, not KVM: no reason recorded/);
+    assert.match(html, /kvm ran under QEMU TCG, not KVM: no reason recorded/);
     const kvm = summary.filter((r) => r.environment === "kvm");
     assert.ok(kvm.length > 0 && kvm.every((r) => r.acceleration === "tcg" && r.warnings.includes("tcg-guest")));
   });
@@ -71,7 +71,7 @@ describe("writeReport on the real smoke run (native, docker, docker-host-volume,
     assert.match(t.get("network")!.get("kvm")!, /^libvirt NAT network 'default', virtio-net/);
     assert.match(t.get("network")!.get("docker")!, /^Docker bridge with NAT, 4 ports/);
     assert.equal(t.get("storage")!.get("docker"), "container filesystem (overlay2)");
-    assert.match(md, /_Same in all:_\n\n- tool versions: .*xz \(XZ Utils\) 5\.4\.1/);
+    assert.match(md, /_Same in all:_\n\n- tool binaries \(version, sha256\): .*xz \(XZ Utils\) 5\.4\.1/);
   });
   it("says the smoke profile is for the pipeline, and why the study column stays", () => {
     assert.match(md, /> \*\*Smoke profile: these runs check the pipeline, not performance\./);

@@ -67,9 +67,33 @@ describe("dedupeTrials: a trial counts once", () => {
     assert.equal(d.retried, 1);
   });
   it("a trial whose every attempt failed counts as one failed trial", () => {
-    const d = dedupeTrials([at(rec(5, "failed"), 1), at(rec(5, "failed"), 2)]);
+    const d = dedupeTrials([at(rec(5, "failed"), 1), at({ ...rec(5, "failed"), startedAt: "2026-01-01T01:00:00.000Z" }, 2)]);
     assert.deepEqual(d.records.map((r) => r.line), [2]);
+    assert.equal(d.retried, 1);
   });
+  // Attempts of one trial (order 7), each started a minute after the one before.
+  const attempt = (minute: number, how: "clean" | "flagged" | "failed") => {
+    const r = rec(7, how === "failed" ? "failed" : "ok");
+    const contamination = { flagged: how === "flagged", reasons: how === "flagged" ? ["busy processes not ours: yes (pid 4711) 98 % of a CPU"] : [], loadBefore: 0.1, loadAfter: 1.2, stealPct: 0, busy: [], memAvailableMiB: 9000, memPressurePct: 0, cpuMHz: null, leftovers: [] };
+    return { ...r, startedAt: new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOString(), contamination };
+  };
+  const choices = [
+    { name: "a clean retry replaces a flagged attempt", attempts: ["flagged", "clean"], used: 2, superseded: [1], retried: 0 },
+    { name: "a clean attempt is kept over a later flagged one", attempts: ["clean", "flagged"], used: 1, superseded: [2], retried: 0 },
+    { name: "a flagged attempt is kept over a later failed one", attempts: ["flagged", "failed"], used: 1, superseded: [], retried: 1 },
+    { name: "of two flagged attempts the later one", attempts: ["flagged", "flagged"], used: 2, superseded: [1], retried: 0 },
+    { name: "of two clean attempts the later one", attempts: ["clean", "clean"], used: 2, superseded: [1], retried: 0 },
+    { name: "three attempts: the clean one, whatever its place", attempts: ["flagged", "clean", "flagged"], used: 2, superseded: [1, 3], retried: 0 },
+  ] as const;
+  for (const c of choices) {
+    it(`${c.name} (ok and clean, then ok, then the latest)`, () => {
+      const d = dedupeTrials(c.attempts.map((how, i) => at(attempt(i, how), i + 1)));
+      assert.deepEqual(d.records.map((r) => r.line), [c.used]);
+      assert.deepEqual(d.superseded.map((s) => s.record.line).sort(), [...c.superseded]);
+      for (const s of d.superseded) assert.equal(s.by.line, c.used);
+      assert.deepEqual([d.retried, d.duplicates.length], [c.retried, 0]);
+    });
+  }
 });
 
 describe("printable", () => {
