@@ -4,7 +4,7 @@
  * later attempt, is counted instead: workloads/record.ts dedupeTrials). For the run metadata's list.
  */
 import type { LoadedInputs, LocatedRecord } from "./load.ts";
-import { printable } from "../workloads/record.ts";
+import { printable } from "../model/record.ts";
 
 export interface ContaminatedTrial {
   readonly stack: string;

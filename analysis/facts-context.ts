@@ -6,7 +6,7 @@
  * says so and how many trials had each. Records without the field (older ones) say nothing.
  */
 import type { LocatedRecord } from "./load.ts";
-import type { TrialRecord } from "../workloads/record.ts";
+import type { TrialRecord } from "../model/record.ts";
 import type { Aspects } from "./facts.ts";
 import { mib, num } from "./facts-json.ts";
 

@@ -1,18 +1,8 @@
 /**
- * Defensive readers for facts files: they are JSON written by shell scripts (stacks/*-spec.ts,
- * stacks/kvm-plan.ts) and may be missing a field, hold null, or come from an older format. Every reader
- * returns undefined for anything unexpected, never throws and never invents a value.
+ * Small readers of the values in facts files (model/facts.ts types them; the shell that writes them may
+ * still print null, a number as text, or "unknown"): each returns undefined for anything unexpected,
+ * never throws and never invents a value.
  */
-
-/** The value at `path` under `obj` (object keys or array indices), or undefined. */
-export function at(obj: unknown, ...path: (string | number)[]): unknown {
-  let node = obj;
-  for (const key of path) {
-    if (node === null || typeof node !== "object") return undefined;
-    node = (node as Record<string | number, unknown>)[key];
-  }
-  return node;
-}
 
 /** A non-empty string (numbers as text), or undefined. */
 export function str(v: unknown): string | undefined {
@@ -26,10 +16,6 @@ export function num(v: unknown): number | undefined {
   if (typeof v === "number") return Number.isFinite(v) ? v : undefined;
   if (typeof v === "string" && /^\d+(\.\d+)?$/.test(v.trim())) return Number(v);
   return undefined;
-}
-
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 
 export function mib(bytes: number): string {

@@ -1,11 +1,12 @@
 /**
- * Aspects of a KVM (or QEMU TCG) guest, from the facts stacks/kvm-plan.ts factsScript writes: what the
+ * Aspects of a KVM (or QEMU TCG) guest, from its facts (model/facts.ts, written by stacks/kvm/): what the
  * guest itself reports (guestKernel, guestVcpus, guestMemTotalKiB, guestCpuModel) and the live domain
  * XML (`virsh dumpxml`), read for CPU placement, memory backing, NIC and disk. The XML is libvirt's own
  * output, so a few attribute regexes are enough; anything not found stays undefined.
  */
 import type { Aspects } from "./facts.ts";
-import { at, num, str, withDetails } from "./facts-json.ts";
+import type { KvmFacts } from "../model/facts.ts";
+import { num, str, withDetails } from "./facts-json.ts";
 
 /** The value of attribute `name` in one start tag, or undefined. */
 function attr(tag: string | undefined, name: string): string | undefined {
@@ -24,12 +25,12 @@ function elements(xml: string, name: string, keep: (startTag: string) => boolean
   return all.filter((e) => keep(e.slice(0, e.indexOf(">") + 1)));
 }
 
-function vcpuCount(facts: unknown, xml: string): number | undefined {
-  return num(at(facts, "guestVcpus")) ?? num(xml.match(/<vcpu\b[^>]*>\s*(\d+)\s*<\/vcpu>/)?.[1]);
+function vcpuCount(facts: KvmFacts, xml: string): number | undefined {
+  return num(facts.guestVcpus) ?? num(xml.match(/<vcpu\b[^>]*>\s*(\d+)\s*<\/vcpu>/)?.[1]);
 }
 
 /** Where the vCPUs may run: pinned 1:1 (`<vcpupin>`), floating over a set (`<vcpu cpuset>`), or anywhere. */
-function kvmCpuset(facts: unknown, xml: string): string {
+function kvmCpuset(facts: KvmFacts, xml: string): string {
   const n = vcpuCount(facts, xml);
   const vcpus = n === undefined ? "vCPUs" : `${n} vCPU${n === 1 ? "" : "s"}`;
   const pins = tags(xml, "vcpupin").map((t) => attr(t, "cpuset")).filter((c): c is string => !!c);
@@ -48,10 +49,10 @@ function kibText(value: number, unit: string | undefined): number | undefined {
   return f === undefined ? undefined : value * f;
 }
 
-function kvmMemory(facts: unknown, xml: string): string | undefined {
+function kvmMemory(facts: KvmFacts, xml: string): string | undefined {
   const m = xml.match(/<memory\b([^>]*)>\s*(\d+)\s*<\/memory>/);
   const kib = m ? kibText(Number(m[2]), attr(`<memory${m[1]}>`, "unit")) : undefined;
-  const guestKiB = num(at(facts, "guestMemTotalKiB"));
+  const guestKiB = num(facts.guestMemTotalKiB);
   const guest = guestKiB === undefined ? undefined : `guest sees ${Math.round(guestKiB / 1024)} MiB`;
   const huge = /<memoryBacking>[\s\S]*?<hugepages\b/.test(xml) ? "hugepages" : undefined;
   if (kib !== undefined) return withDetails(`${Math.round(kib / 1024)} MiB`, [guest, huge]);
@@ -109,8 +110,8 @@ function libvirtCpu(xml: string): string | undefined {
   return topoText ? `${head}, ${topoText}` : head;
 }
 
-export function kvmAspects(facts: unknown): Aspects {
-  const xml = str(at(facts, "domainXml")) ?? "";
+export function kvmAspects(facts: KvmFacts): Aspects {
+  const xml = str(facts.domainXml) ?? "";
   const out: Aspects = {};
   const set = (key: keyof Aspects, v: string | undefined) => { if (v) out[key] = v; };
   const hasXml = xml.includes("<domain");
@@ -122,10 +123,10 @@ export function kvmAspects(facts: unknown): Aspects {
     set("network", kvmNetwork(xml));
     set("storage", kvmStorage(xml));
   }
-  const domainType = str(at(facts, "domainType")) ?? attr(tags(xml, "domain")[0], "type");
-  set("acceleration", str(at(facts, "acceleration")) ?? (domainType === "qemu" ? "tcg" : domainType));
-  set("kernel", str(at(facts, "guestKernel")));
-  const guestCpu = str(at(facts, "guestCpuModel"));
+  const domainType = str(facts.domainType) ?? attr(tags(xml, "domain")[0], "type");
+  set("acceleration", str(facts.acceleration) ?? (domainType === "qemu" ? "tcg" : domainType));
+  set("kernel", str(facts.guestKernel));
+  const guestCpu = str(facts.guestCpuModel);
   const libvirt = hasXml ? libvirtCpu(xml) : undefined;
   set("cpuModel", guestCpu && libvirt ? `${guestCpu} (${libvirt})` : guestCpu ?? libvirt);
   return out;

@@ -8,6 +8,8 @@
 import type { LocatedRecord, RunFacts } from "./load.ts";
 import { dockerAspects, nativeAspects } from "./facts-host.ts";
 import { kvmAspects } from "./facts-kvm.ts";
+import { KIND_NAMES, type KindName } from "../model/kinds.ts";
+import { parseFacts, type NativeFacts } from "../model/facts.ts";
 import { str } from "./facts-json.ts";
 import { contextAspects, toolsAspect } from "./facts-context.ts";
 import { tcgReasonText } from "./format.ts";
@@ -87,13 +89,25 @@ function summaryAspects(facts: Json): Aspects {
   return out;
 }
 
-/** What the facts file of one environment says, read by the format its kind's stack writes. */
-function factsAspects(kind: string | undefined, envFacts: Json, host: Json): Aspects {
+/** Each kind's reader of its facts (model/facts.ts schemas): a kind without one does not compile. */
+const KIND_ASPECTS: { readonly [K in KindName]: (facts: FactsOf<K>, host: NativeFacts | undefined) => Aspects } = {
   // Native has no file of its own: its limits are probed (through the trial wrapper) into host.json.
-  if (kind === "native") return { ...summaryAspects(envFacts), ...nativeAspects(envFacts) };
-  if (kind === "docker") return { ...summaryAspects(envFacts), ...dockerAspects(envFacts, host) };
-  if (kind === "kvm") return { ...summaryAspects(envFacts), ...kvmAspects(envFacts) };
-  return summaryAspects(envFacts);
+  native: (facts) => nativeAspects(facts),
+  docker: (facts, host) => dockerAspects(facts, host),
+  kvm: (facts) => kvmAspects(facts),
+};
+type FactsOf<K extends KindName> = NonNullable<ReturnType<typeof parseFacts<K>>["facts"]>;
+
+function readKind<K extends KindName>(kind: K, envFacts: Json, host: NativeFacts | undefined): Aspects {
+  const { facts } = parseFacts(kind, envFacts);
+  return facts ? KIND_ASPECTS[kind](facts as FactsOf<K>, host) : {};
+}
+
+/** What the facts file of one environment says: read with its kind's schema; a file of another format by its keys. */
+function factsAspects(kind: string | undefined, envFacts: Json, host: Json): Aspects {
+  const summary = summaryAspects(envFacts);
+  if (!(KIND_NAMES as readonly string[]).includes(kind ?? "")) return summary;
+  return { ...summary, ...readKind(kind as KindName, envFacts, parseFacts("native", host).facts) };
 }
 
 const ACCELERATION_TEXT: Record<string, string> = { none: "none (host CPU)", kvm: "KVM", tcg: "QEMU TCG: software emulation, not KVM" };

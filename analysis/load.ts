@@ -15,9 +15,9 @@ import { ConfigError } from "../lib/errors.ts";
 import {
   dedupeTrials, notARegularFile, parseTrialsText, printable, readTrialsFile,
   type LocatedRecord, type SkippedLine,
-} from "../workloads/record.ts";
+} from "../model/record.ts";
 
-export type { LocatedRecord, SkippedLine } from "../workloads/record.ts";
+export type { LocatedRecord, SkippedLine } from "../model/record.ts";
 
 /** Environment facts of one run folder: facts/host.json and facts/<environment>.json, as found. */
 export interface RunFacts {

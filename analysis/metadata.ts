@@ -4,7 +4,8 @@
  */
 import type { LoadedInputs } from "./load.ts";
 import type { StackRun } from "./compare.ts";
-import { at, num, str } from "./facts-json.ts";
+import { num, str } from "./facts-json.ts";
+import { parseFacts } from "../model/facts.ts";
 
 export interface RunMeta {
   readonly stack: string;
@@ -30,12 +31,12 @@ export interface ToolInfo {
   readonly commit: string;
 }
 
-function hostText(host: unknown): Pick<RunMeta, "governor" | "smt" | "numa"> {
-  if (!host) return { governor: "unknown (no facts/host.json)", smt: "unknown", numa: "unknown" };
-  const gov = str(at(host, "cpufreqGovernor"));
-  const tpc = num(at(host, "threadsPerCore"));
-  const nodes = at(host, "numa");
-  const list = Array.isArray(nodes) ? nodes.map((n) => `${str(at(n, "node")) ?? num(at(n, "node")) ?? "?"}: ${str(at(n, "cpus")) ?? "?"}`) : [];
+function hostText(json: unknown): Pick<RunMeta, "governor" | "smt" | "numa"> {
+  const host = json ? parseFacts("native", json).facts : undefined;
+  if (!host) return { governor: `unknown (${json ? "facts/host.json of another format" : "no facts/host.json"})`, smt: "unknown", numa: "unknown" };
+  const gov = str(host.cpufreqGovernor);
+  const tpc = num(host.threadsPerCore);
+  const list = (host.numa ?? []).map((n) => `${num(n.node) ?? "?"}: ${str(n.cpus) ?? "?"}`);
   return {
     governor: gov ?? "not exposed (no cpufreq in this kernel or VM)",
     smt: tpc === undefined ? "unknown" : tpc > 1 ? `on (${tpc} threads per core)` : "off (1 thread per core)",
@@ -60,7 +61,7 @@ export function buildMetadata(inputs: LoadedInputs, stacks: readonly StackRun[])
       stack: st.stack, profile: st.profile,
       first: timed ? new Date(first).toISOString() : null, last: timed ? new Date(last).toISOString() : null,
       wallS: timed ? (last - first) / 1000 : null, trialS, toolS, ...hostText(facts?.host),
-      repetitions: num(at(x, "repetitions")) ?? null, seed: num(at(x, "seed")) ?? null,
+      repetitions: num((x as { repetitions?: unknown } | undefined)?.repetitions) ?? null, seed: num((x as { seed?: unknown } | undefined)?.seed) ?? null,
     };
   });
 }

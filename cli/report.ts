@@ -13,7 +13,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { ConfigError } from "../lib/errors.ts";
-import { printable } from "../workloads/record.ts";
+import { printable } from "../model/record.ts";
 import { loadInputs, skippedText } from "../analysis/load.ts";
 import { resolveMargins } from "../analysis/groups.ts";
 import { buildReport, type ReportModel, type ReportOptionsModel } from "../analysis/sections.ts";

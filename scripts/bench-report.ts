@@ -16,7 +16,7 @@ import { performance } from "node:perf_hooks";
 import { writeReport } from "../cli/report.ts";
 import { drawRecord, seededRng, type CaseDraw } from "../test/fixtures/records/generate.ts";
 import type { WorkloadId } from "../workloads/contract.ts";
-import type { TrialRecord } from "../workloads/record.ts";
+import type { TrialRecord } from "../model/record.ts";
 
 const TOTAL = Number(process.env.BENCH_RECORDS ?? 100_000);
 const STACKS = 20;

@@ -10,7 +10,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { readTrialsFile, type TrialRecord, type TrialsRead } from "../workloads/record.ts";
+import { readTrialsFile, type TrialRecord, type TrialsRead } from "../model/record.ts";
 import type { Experiment } from "./experiment.ts";
 import type { Schedule, TrialPlan } from "./plan.ts";
 

@@ -13,7 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { local } from "@pulumi/command";
 import { chainCommands } from "./command-chain.ts";
 import { resolve } from "node:path";
-import type { TrialRecord } from "../workloads/record.ts";
+import type { TrialRecord } from "../model/record.ts";
 import type { TrialPlan } from "./plan.ts";
 import { countStates, readAttempts, readTrials, retryToken, trialStates, type TrialStatus } from "./results.ts";
 

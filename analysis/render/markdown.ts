@@ -6,7 +6,7 @@
 import type { ReportModel, Section } from "../sections.ts";
 import { METHOD_TEXT, SMOKE_STUDY_NOTE, familyText, num, smokeText, tcgStatement } from "../format.ts";
 import { WARNING_CODES, WARNING_LABEL, WARNING_TEXT, type WarningCode } from "../warnings.ts";
-import { printable } from "../../workloads/record.ts";
+import { printable } from "../../model/record.ts";
 import {
   contaminatedCells, contaminatedSummary, contaminatedTable, crossStackTable, curveTable, curveTitle, differencesTable, failuresText, glanceTable, inputProblems, measureTable,
   metaTable, stacksTable, type Table,

@@ -10,7 +10,7 @@ import { mkdtemp, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
-import { parseRecord, type TrialRecord } from "../../workloads/record.ts";
+import { parseRecord, type TrialRecord } from "../../model/record.ts";
 import { nativeDescription } from "../helpers/environments.ts";
 
 async function trial(workRoot: string): Promise<TrialRecord> {

@@ -21,7 +21,8 @@ import {
 } from "../../stacks/docker/spec.ts";
 import { WORKLOADS, allPackages } from "../../workloads/registry.ts";
 import { environmentDescription } from "../../stacks/planner.ts";
-import { parseRecord } from "../../workloads/record.ts";
+import { parseFacts } from "../../model/facts.ts";
+import { parseRecord } from "../../model/record.ts";
 
 // VIRTPERF_TEST_STACK: another stack name, so two engineers' runs on one machine never share a container.
 const STACK = process.env["VIRTPERF_TEST_STACK"] ?? "citest";
@@ -104,6 +105,7 @@ describe(`Docker environments for real (stack ${STACK})`, { skip, timeout: 1_800
     assert.deepEqual((await ours("container")).sort(), plans.map((p) => p.spec.name).sort());
     for (const p of plans) {
       const facts = JSON.parse(await sh(p.facts, `${p.def.name} facts`));
+      assert.equal(parseFacts("docker", facts).problem, undefined, "the facts script's output fits the docker facts schema (model/facts.ts)");
       const spec = p.spec;
       assert.equal(facts.inspect.networkMode, spec.networkMode);
       assert.equal(facts.inspect.cpusetCpus, spec.cpusetCpus);

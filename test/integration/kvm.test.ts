@@ -18,9 +18,10 @@ import { parseExperiment } from "../../stacks/config.ts";
 import { planKvm } from "../../stacks/kvm/plan.ts";
 import { planGuestImage } from "../../stacks/kvm/guest-image.ts";
 import type { CommandSpec } from "../../stacks/experiment.ts";
-import { parseRecord } from "../../workloads/record.ts";
+import { parseRecord } from "../../model/record.ts";
 import { kvmProofOf, preflight } from "../../stacks/preflight/preflight.ts";
 import { environmentDescription } from "../../stacks/planner.ts";
+import { parseFacts } from "../../model/facts.ts";
 
 // VIRTPERF_TEST_STACK: another stack name, so two engineers' runs on one machine never share a domain.
 const STACK = process.env["VIRTPERF_TEST_STACK"] ?? "citest";
@@ -83,6 +84,8 @@ describe("KVM guest for real (libvirt, TCG here)", { timeout: 60 * 60_000 }, () 
   it("reports its facts: acceleration labelled, vCPUs and memory seen inside", { timeout: 120_000 }, async () => {
     assert.ok(up, "guest is not up");
     const facts = JSON.parse((await bash(plan.facts, "facts", 100_000)).stdout) as Record<string, unknown>;
+    assert.equal(parseFacts("kvm", facts).problem, undefined, "the facts script's output fits the kvm facts schema (model/facts.ts)");
+    assert.equal(facts["accelerationReason"], plan.accelerationReason);
     assert.equal(facts["acceleration"], plan.acceleration);
     assert.equal(facts["domainType"], plan.acceleration === "kvm" ? "kvm" : "qemu");
     if (plan.acceleration === "tcg") assert.match(String(facts["accelerationLabel"]), /TCG/);

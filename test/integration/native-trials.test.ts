@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { WORKLOAD_IDS } from "../../workloads/contract.ts";
 import { WORKLOADS } from "../../workloads/registry.ts";
-import { parseRecord } from "../../workloads/record.ts";
+import { parseRecord } from "../../model/record.ts";
 import { nativeDescription } from "../helpers/environments.ts";
 
 const SERVERS = ["redis-server", "mariadbd", "nuttcp", "sockperf", "hpcc", "xz", "fio", "sysbench"];

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { HostShape, ProfileName, RawRun, Workload } from "../contract.ts";
 import type { Target } from "../../model/target.ts";
-import type { TrialRecord } from "../record.ts";
+import type { TrialRecord } from "../../model/record.ts";
 import { InstallError, VirtperfError, WorkloadRunError, tail } from "../../lib/errors.ts";
 import { shq } from "../../lib/shell.ts";
 import { checkStep, runStep, startServer, stopServer, type Sides } from "./steps.ts";

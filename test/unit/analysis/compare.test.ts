@@ -8,7 +8,7 @@ import type { LocatedRecord } from "../../../analysis/load.ts";
 import { loadInputs } from "../../../analysis/load.ts";
 import { buildReport } from "../../../analysis/sections.ts";
 import { drawRecord, seededRng, type CaseDraw, type RecordSpec } from "../../fixtures/records/generate.ts";
-import type { TrialRecord } from "../../../workloads/record.ts";
+import type { TrialRecord } from "../../../model/record.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const FIX = join(HERE, "../../fixtures/records");

@@ -5,10 +5,13 @@ import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { environmentAspects, compareAspects, type Aspects } from "../../../analysis/facts.ts";
 import { readRunFacts, type LocatedRecord, type RunFacts } from "../../../analysis/load.ts";
-import { parseTrialsText } from "../../../workloads/record.ts";
+import { parseTrialsText } from "../../../model/record.ts";
 import { PRESETS } from "../../../stacks/kinds.ts";
 import type { KvmOptions } from "../../../stacks/kvm/options.ts";
 import { macFor, renderDomainXml, type DomainType } from "../../../stacks/kvm/domain.ts";
+import { readdirSync, readFileSync as readFixture } from "node:fs";
+import { parseFacts } from "../../../model/facts.ts";
+import type { KindName } from "../../../model/kinds.ts";
 
 const REAL = join(dirname(fileURLToPath(import.meta.url)), "../../fixtures/records/real-smoke-2026-11-26");
 const records = parseTrialsText(readFileSync(join(REAL, "trials.jsonl"), "utf8"), "trials.jsonl").records;
@@ -110,5 +113,18 @@ describe("facts read defensively: odd or missing facts are unknown, never a cras
       const f: RunFacts = { dir: "", host: null, environments: new Map([["d", { inspect: { networkMode: "bridge", portBindings: {} }, ...c.facts }]]), unreadable: [] };
       assert.equal(aspectsOf("d", f, oneRecord("d", "docker")).network, c.network);
     });
+  }
+});
+
+describe("facts schemas (model/facts.ts) read every committed facts file", () => {
+  const root = new URL("../../fixtures/records/", import.meta.url);
+  for (const run of ["real-smoke-2026-11-26", "generated-lab", "generated-marks"]) {
+    for (const file of readdirSync(new URL(`${run}/facts/`, root))) {
+      const text = readFixture(new URL(`${run}/facts/${file}`, root), "utf8");
+      let json: { kind?: KindName };
+      try { json = JSON.parse(text); } catch { continue; } // a deliberately broken file: the reader's own test
+      const kind = file === "host.json" ? "native" : json.kind!;
+      it(`${run}/facts/${file} fits the ${kind} schema`, () => assert.equal(parseFacts(kind, json).problem, undefined));
+    }
   }
 });

@@ -17,7 +17,7 @@ import { environmentAspects } from "../../../analysis/facts.ts";
 import { blasText, processEnvDelta } from "../../../analysis/facts-context.ts";
 import { ratioText, tcgReasonText, tcgShort, warningsText } from "../../../analysis/format.ts";
 import type { SummaryRow } from "../../../analysis/render/summary.ts";
-import { parseTrialsText, type TrialRecord } from "../../../workloads/record.ts";
+import { parseTrialsText, type TrialRecord } from "../../../model/record.ts";
 
 const FIX = join(dirname(fileURLToPath(import.meta.url)), "../../fixtures/records");
 const MARKS = join(FIX, "generated-marks");

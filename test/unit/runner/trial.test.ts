@@ -14,7 +14,7 @@ import type { Workload, RawRun } from "../../../workloads/contract.ts";
 import { ParseError } from "../../../lib/errors.ts";
 import { connect } from "../../../workloads/runner/targets.ts";
 import { runTrial } from "../../../workloads/runner/trial.ts";
-import { trialRecordSchema } from "../../../workloads/record.ts";
+import { trialRecordSchema } from "../../../model/record.ts";
 
 const marker = `virtperf-test-${process.pid}`;
 

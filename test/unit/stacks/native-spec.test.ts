@@ -5,6 +5,7 @@ import { PRESETS } from "../../../stacks/kinds.ts";
 import type { Experiment } from "../../../stacks/experiment.ts";
 import { planNative } from "../../../stacks/native/spec.ts";
 import { BASH_JSON_STRING } from "../../../lib/shell.ts";
+import { parseFacts } from "../../../model/facts.ts";
 
 function experiment(over: Partial<Experiment> = {}): Experiment {
   return {
@@ -75,6 +76,7 @@ describe("host facts script (runs here, for real)", () => {
     const x = experiment({ host: { ...experiment().host, cpuset: first, scratchDir: "/nonexistent-virtperf" } });
     const facts = JSON.parse(execFileSync("bash", ["-c", planNative(x, native, []).facts], { encoding: "utf8" }));
     assert.equal(facts.kind, "native");
+    assert.equal(parseFacts("native", facts).problem, undefined, "the facts script's output fits the native facts schema (model/facts.ts)");
     assert.equal(facts.kernel, execFileSync("uname", ["-r"], { encoding: "utf8" }).trim());
     assert.ok(facts.cpuModel.length > 0);
     assert.ok(Number.isInteger(facts.sockets) && facts.sockets >= 1);

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { parseExperiment } from "../../../stacks/config.ts";
 import { runId, readTrials, readTrialsChecked, readAttempts, trialStates, countStates, retryToken } from "../../../stacks/results.ts";
 import type { TrialPlan } from "../../../stacks/plan.ts";
-import { TRIAL_SCHEMA, type TrialRecord } from "../../../workloads/record.ts";
+import { TRIAL_SCHEMA, type TrialRecord } from "../../../model/record.ts";
 
 const host = { cpus: [0, 1], memoryMiB: 8192 };
 const base = { environments: ["native", "docker"], workloads: ["xz", "fio"], profile: "smoke", repetitions: 2, seed: 7 };

@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { dedupeTrials, parseTrialsText, printable, readTrialsFile } from "../../../workloads/record.ts";
+import { dedupeTrials, parseTrialsText, printable, readTrialsFile } from "../../../model/record.ts";
 import { drawRecord, seededRng } from "../../fixtures/records/generate.ts";
 
 const rng = seededRng(3);

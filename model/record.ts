@@ -6,8 +6,9 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { z } from "zod";
 import { Ajv } from "ajv";
-import { WORKLOAD_IDS, PROFILES } from "./contract.ts";
+import { WORKLOAD_IDS, PROFILES } from "../workloads/contract.ts";
 import { RecordError } from "../lib/errors.ts";
+import { ACCELERATIONS, KIND_NAMES } from "./kinds.ts";
 
 export const TRIAL_SCHEMA = "virtperf.trial/1";
 
@@ -36,9 +37,9 @@ export const trialRecordSchema = z.object({
   /** Host fingerprint id (stable per machine). */
   host: z.string(),
   environment: z.string(),
-  kind: z.enum(["native", "docker", "kvm"]),
+  kind: z.enum(KIND_NAMES),
   /** "kvm", "tcg" for guests; "none" for native and Docker. A TCG guest's numbers are never KVM numbers. */
-  acceleration: z.enum(["none", "kvm", "tcg"]),
+  acceleration: z.enum(ACCELERATIONS),
   /** A/A calibration: the environment this one is an identical copy of (the report's noise floor). */
   calibrationOf: z.string().optional(),
   /** For guests: why this acceleration (KVM proven, TCG requested, or the KVM check that failed). */

@@ -1,0 +1,75 @@
+/**
+ * The facts documents, one schema per kind: what each kind's facts script prints (stacks/<kind>/:
+ * native's host.json, a container's and a guest's <env>.json) and what the report reads
+ * (analysis/facts*.ts). One definition for both sides: the scripts' real output is checked against it
+ * in the integration tests, and the report parses facts with it instead of walking paths. Every field is
+ * optional or nullable (a probe that found nothing prints null; older runs lack newer fields) and unknown
+ * fields pass through, so a facts file from another version still reads.
+ */
+import { z } from "zod";
+import type { KindName } from "./kinds.ts";
+
+const text = z.string().nullable().optional();
+const count = z.number().nullable().optional();
+/** A number the shell printed, maybe as text ("2147483648", "max", "unknown"). */
+const numberish = z.union([z.number(), z.string()]).nullable().optional();
+
+export const nativeFactsSchema = z.looseObject({
+  kind: z.literal("native").optional(),
+  hostname: text, kernel: text, os: text, cpuModel: text,
+  sockets: count, coresPerSocket: count, threadsPerCore: count, onlineCpus: text,
+  numa: z.array(z.looseObject({ node: count, cpus: text })).optional(),
+  cpufreqGovernor: text, devKvmPresent: z.boolean().optional(), devKvmUsable: z.boolean().optional(),
+  memoryMiB: count, hugepages: z.looseObject({ total: count, sizeKiB: count }).optional(),
+  /** What native's trials really get, probed THROUGH the trial wrapper (mode: cgroup1, cgroup2 or taskset). */
+  limits: z.looseObject({
+    mode: text, note: text,
+    probe: z.looseObject({ cpusAllowed: text, memoryLimit: numberish, cgroups: text }).optional(),
+  }).optional(),
+  lscpu: z.unknown().optional(),
+});
+
+export const dockerFactsSchema = z.looseObject({
+  kind: z.literal("docker").optional(),
+  container: text,
+  /** `docker inspect` of the container: what the daemon really gave it. */
+  inspect: z.looseObject({
+    id: text, image: text, imageId: text, networkMode: text, cpusetCpus: text,
+    memoryBytes: count, memorySwapBytes: count, init: z.boolean().nullable().optional(),
+    portBindings: z.record(z.string(), z.array(z.looseObject({ HostIp: text, HostPort: text })).nullable()).nullable().optional(),
+    mounts: z.unknown().optional(), labels: z.unknown().optional(), ipAddress: text,
+  }).optional(),
+  volume: z.looseObject({ name: text, driver: text, options: z.record(z.string(), z.string()).nullable().optional() }).nullable().optional(),
+  daemon: z.looseObject({
+    serverVersion: text, storageDriver: text, rootDir: text, cgroupVersion: text, cgroupDriver: text, kernel: text,
+    userlandProxy: z.boolean().optional(),
+  }).optional(),
+  /** How a host client reaches published ports: "docker-proxy (userland relay)", "iptables NAT", "host network". */
+  portPath: text,
+  /** What a process in the container sees. */
+  inside: z.looseObject({ cpusAllowed: text, nproc: numberish, memoryLimit: numberish, dataFs: text, os: text }).optional(),
+});
+
+export const kvmFactsSchema = z.looseObject({
+  kind: z.literal("kvm").optional(),
+  domain: text, address: text, hostKey: text,
+  acceleration: z.enum(["kvm", "tcg"]).optional(), accelerationLabel: text, accelerationReason: text, domainType: text,
+  guestKernel: text, guestVcpus: count, guestMemTotalKiB: count, guestCpuModel: text,
+  /** `virsh dumpxml` of the live domain. */
+  domainXml: text,
+});
+
+/** The facts schema of every kind: a kind without one does not compile. */
+export const FACTS_SCHEMAS = { native: nativeFactsSchema, docker: dockerFactsSchema, kvm: kvmFactsSchema } satisfies { readonly [K in KindName]: z.ZodType };
+
+export type NativeFacts = z.infer<typeof nativeFactsSchema>;
+export type DockerFacts = z.infer<typeof dockerFactsSchema>;
+export type KvmFacts = z.infer<typeof kvmFactsSchema>;
+
+/** A facts document read with its kind's schema, or undefined (with why) when it does not fit. */
+export function parseFacts<K extends KindName>(kind: K, json: unknown): { facts?: z.infer<(typeof FACTS_SCHEMAS)[K]>; problem?: string } {
+  const r = FACTS_SCHEMAS[kind].safeParse(json);
+  if (r.success) return { facts: r.data as z.infer<(typeof FACTS_SCHEMAS)[K]> };
+  const first = r.error.issues[0];
+  return { problem: first ? `${first.path.join(".") || "(top)"}: ${first.message}` : "does not fit" };
+}
