@@ -47,11 +47,17 @@ function environmentOf(o: TrialOptions): EnvironmentDescription {
     "give --environment '<JSON of an environment description>' (the planner writes them: see the trial commands of a plan) or --env native");
 }
 
-/** Bash for the host that prints the environment's root pid: its container's init, its guest's QEMU. */
+/**
+ * Bash for the host that prints the environment's root pid: its container's init (as the engine's user
+ * for rootless Podman), its guest's QEMU (also for a container inside a guest: the host sees the guest).
+ */
 function rootPidOf(t: TargetSpec): { rootPidScript?: string } {
-  if (t.kind === "docker") return { rootPidScript: `docker inspect --format '{{.State.Pid}}' ${shq(t.container)} 2>/dev/null` };
-  if (t.kind === "guest") return { rootPidScript: `cat ${shq(`/run/libvirt/qemu/${t.domain}.pid`)} 2>/dev/null` };
-  return {};
+  const guestPid = (domain: string) => `cat ${shq(`/run/libvirt/qemu/${domain}.pid`)} 2>/dev/null`;
+  if (t.kind === "guest") return { rootPidScript: guestPid(t.domain) };
+  if (t.kind !== "docker") return {};
+  if (t.via?.kind === "guest") return { rootPidScript: guestPid(t.via.domain) };
+  const inspect = `${shq(t.engine ?? "docker")} inspect --format '{{.State.Pid}}' ${shq(t.container)} 2>/dev/null`;
+  return { rootPidScript: t.user ? `runuser -u ${shq(t.user)} -- ${inspect}` : inspect };
 }
 
 export async function trialCommand(o: TrialOptions): Promise<number> {

@@ -20,15 +20,27 @@ const SSH: Fields = {
   host: { check: hostProblem, required: true }, user: { check: userProblem, required: true }, port: { check: portProblem },
   identityFile: { check: path }, knownHostsFile: { check: path }, jump: { check: jumpProblem }, wrap: { check: wordList },
 };
+const GUEST: Fields = {
+  domain: { check: nameProblem, required: true }, user: { check: userProblem, required: true }, identityFile: { check: path, required: true },
+  knownHostsFile: { check: path }, firstUse: { check: flag }, libvirtUri: { check: libvirtUriProblem }, via: { check: (v) => viaProblem(v, ["ssh"]) },
+};
+const engine: Check = (v) => (v === "docker" || v === "podman" ? undefined : "docker or podman");
 const FIELDS: Record<TargetSpec["kind"], Fields> = {
   local: { wrap: { check: wordList } },
   ssh: SSH,
-  docker: { container: { check: nameProblem, required: true }, via: { check: (v) => objectProblem(v, SSH) } },
-  guest: {
-    domain: { check: nameProblem, required: true }, user: { check: userProblem, required: true }, identityFile: { check: path, required: true },
-    knownHostsFile: { check: path }, firstUse: { check: flag }, libvirtUri: { check: libvirtUriProblem }, via: { check: (v) => objectProblem(v, SSH) },
+  docker: {
+    container: { check: nameProblem, required: true }, engine: { check: engine }, user: { check: userProblem },
+    via: { check: (v) => viaProblem(v, ["ssh", "guest"]) },
   },
+  guest: GUEST,
 };
+
+/** A `via`: a target of one of `kinds` (an SSH host, or a guest a container lives in). */
+function viaProblem(v: unknown, kinds: readonly ("ssh" | "guest")[]): string | undefined {
+  const kind = (v as { kind?: unknown } | null)?.kind ?? "ssh";
+  if (!kinds.includes(kind as "ssh")) return `a target of kind ${kinds.join(" or ")}`;
+  return objectProblem(v, kind === "guest" ? GUEST : SSH);
+}
 
 function objectProblem(value: unknown, fields: Fields, kind?: string): string | undefined {
   if (!value || typeof value !== "object" || Array.isArray(value)) return "a JSON object";
@@ -54,7 +66,5 @@ export function targetProblem(value: unknown): string | undefined {
   if (typeof kind !== "string" || !(kind in FIELDS)) return `unknown target kind ${JSON.stringify(kind)}; valid values: ${Object.keys(FIELDS).join(", ")}`;
   const p = objectProblem(value, FIELDS[kind as TargetSpec["kind"]], kind);
   if (p) return p;
-  const via = (value as { via?: { kind?: unknown } }).via;
-  if (via && via.kind !== undefined && via.kind !== "ssh") return `"via" must be an ssh target (kind ssh)`;
   return undefined;
 }

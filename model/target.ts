@@ -22,6 +22,21 @@ export interface SshTargetSpec {
   readonly wrap?: readonly string[];
 }
 
+/**
+ * A container, reached with its engine's `exec` (Docker, or Podman as a rootless user), run where the
+ * engine is: this machine, an SSH host (`via` ssh), or inside a guest (`via` guest: a container in a VM).
+ */
+export interface ContainerTargetSpec {
+  readonly kind: "docker";
+  readonly container: string;
+  /** The engine whose `exec` reaches it; default docker. */
+  readonly engine?: "docker" | "podman";
+  /** Run the engine as this user (rootless Podman); default: as the runner runs. */
+  readonly user?: string;
+  /** Where the engine runs when not here: an SSH host, or a guest (the container lives inside it). */
+  readonly via?: Omit<SshTargetSpec, "wrap"> | GuestTargetSpec;
+}
+
 export type TargetSpec =
   | {
       readonly kind: "local";
@@ -29,34 +44,32 @@ export type TargetSpec =
       readonly wrap?: readonly string[];
     }
   | SshTargetSpec
-  | {
-      readonly kind: "docker";
-      readonly container: string;
-      /** The host the daemon runs on when that is not this machine: `docker exec` runs there, over SSH. */
-      readonly via?: Omit<SshTargetSpec, "wrap">;
-    }
-  | {
-      readonly kind: "guest";
-      /** libvirt domain name; its address is looked up with `virsh domifaddr` at connect time. */
-      readonly domain: string;
-      readonly user: string;
-      /** Key for the guest: a path on this machine, or on `via`'s host when `via` is set. */
-      readonly identityFile: string;
-      /**
-       * The guest's known_hosts file (same machine as identityFile), its host key recorded under the
-       * domain's name (HostKeyAlias), since the guest's address is a DHCP lease. Absent: ~/.ssh/known_hosts.
-       */
-      readonly knownHostsFile?: string;
-      /** A user image's guest: its host key is recorded at the first contact (accept-new), then pinned. */
-      readonly firstUse?: boolean;
-      /** libvirt URI (qemu:///system when absent). */
-      readonly libvirtUri?: string;
-      /**
-       * The host the domain runs on when that is not this machine: the address lookup and the SSH hop
-       * into the guest run there (the domain, its NAT network and the key are all on that host).
-       */
-      readonly via?: Omit<SshTargetSpec, "wrap">;
-    };
+  | ContainerTargetSpec
+  | GuestTargetSpec;
+
+/** A libvirt guest, reached over SSH at the address libvirt leased it. */
+export interface GuestTargetSpec {
+  readonly kind: "guest";
+  /** libvirt domain name; its address is looked up with `virsh domifaddr` at connect time. */
+  readonly domain: string;
+  readonly user: string;
+  /** Key for the guest: a path on this machine, or on `via`'s host when `via` is set. */
+  readonly identityFile: string;
+  /**
+   * The guest's known_hosts file (same machine as identityFile), its host key recorded under the
+   * domain's name (HostKeyAlias), since the guest's address is a DHCP lease. Absent: ~/.ssh/known_hosts.
+   */
+  readonly knownHostsFile?: string;
+  /** A user image's guest: its host key is recorded at the first contact (accept-new), then pinned. */
+  readonly firstUse?: boolean;
+  /** libvirt URI (qemu:///system when absent). */
+  readonly libvirtUri?: string;
+  /**
+   * The host the domain runs on when that is not this machine: the address lookup and the SSH hop
+   * into the guest run there (the domain, its NAT network and the key are all on that host).
+   */
+  readonly via?: Omit<SshTargetSpec, "wrap">;
+}
 
 export interface ExecOptions {
   readonly timeoutS: number;

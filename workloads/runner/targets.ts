@@ -7,7 +7,7 @@
  */
 import { spawn } from "node:child_process";
 import type { RawRun } from "../contract.ts";
-import type { ExecOptions, SshTargetSpec, Target, TargetSpec } from "../../model/target.ts";
+import type { ContainerTargetSpec, ExecOptions, SshTargetSpec, Target, TargetSpec } from "../../model/target.ts";
 import { ProvisionError } from "../../lib/errors.ts";
 import { heredoc, shJoin, shq } from "../../lib/shell.ts";
 import { sshArgs, sshOptions, type SshConnection } from "../../lib/ssh.ts";
@@ -103,10 +103,17 @@ export function guestHopScript(spec: TargetSpec & { kind: "guest" }, address: st
   return `${ssh} ${doc.start}\n${doc.text}\n`;
 }
 
-/** Bash run ON a remote host that sends `script` into a container there with `docker exec`. Pure. */
-export function dockerHopScript(container: string, script: string, timeoutS: number): string {
+/** The engine's `exec` command line for a container (as its user when rootless). Pure. */
+export function containerExec(spec: ContainerTargetSpec, timeoutS: number): string[] {
+  const engine = [spec.engine ?? "docker", "exec", "-i", spec.container, ...trialShell(timeoutS)];
+  // As the container's own user (rootless Podman: its containers exist only for that user).
+  return spec.user ? ["runuser", "-u", spec.user, "--", ...engine] : engine;
+}
+
+/** Bash run where the engine is (an SSH host, a guest) that sends `script` into the container. Pure. */
+export function containerHopScript(spec: ContainerTargetSpec, script: string, timeoutS: number): string {
   const doc = heredoc(script, "VIRTPERF_CONTAINER");
-  return `${shJoin(["docker", "exec", "-i", container, ...trialShell(timeoutS)])} ${doc.start}\n${doc.text}\n`;
+  return `${shJoin(containerExec(spec, timeoutS))} ${doc.start}\n${doc.text}\n`;
 }
 
 /** A guest on a remote host: found and reached from that host, over the `via` SSH target. */
@@ -143,15 +150,19 @@ export function connect(spec: TargetSpec): Target {
         exec: (script, opts) => run("ssh", [...sshArgs(spec), sshRemoteCommand(spec, opts.timeoutS)], script, opts),
       };
     case "docker": {
-      // A remote host's daemon is used where it runs: `docker exec` on that host, over its pinned SSH.
+      // The engine is used where it runs: this machine, an SSH host (over its pinned SSH), or a guest.
       const hop = spec.via ? connect(spec.via) : undefined;
+      const engine = spec.engine ?? "docker";
       return {
-        description: `docker exec ${spec.container}${hop ? ` via ${hop.description}` : ""}`,
-        // Bridge containers publish their ports 1:1 on the host; host-network ones listen there directly.
-        serverHost: async () => "127.0.0.1",
-        exec: (script, opts) => hop
-          ? hop.exec(dockerHopScript(spec.container, script, opts.timeoutS), { timeoutS: opts.timeoutS + HOP_MARGIN_S })
-          : run("docker", ["exec", "-i", spec.container, ...trialShell(opts.timeoutS)], script, opts),
+        description: `${engine} exec ${spec.container}${spec.user ? ` as ${spec.user}` : ""}${hop ? ` via ${hop.description}` : ""}`,
+        // Ports are published 1:1 where the engine runs (host-network containers listen there directly):
+        // on this host's loopback, or on the guest's address for a container inside a guest.
+        serverHost: async () => (hop && spec.via?.kind === "guest" ? hop.serverHost() : "127.0.0.1"),
+        exec: (script, opts) => {
+          if (hop) return hop.exec(containerHopScript(spec, script, opts.timeoutS), { timeoutS: opts.timeoutS + HOP_MARGIN_S });
+          const [file, ...args] = containerExec(spec, opts.timeoutS);
+          return run(file!, args, script, opts);
+        },
       };
     }
     case "guest": {
