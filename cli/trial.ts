@@ -76,6 +76,7 @@ export async function trialCommand(o: TrialOptions): Promise<number> {
       name: d.name, kind: d.kind, acceleration: d.acceleration, target: connect(d.target), ports: d.ports,
       ...(d.accelerationReason ? { accelerationReason: d.accelerationReason } : {}),
       ...(d.calibrationOf ? { calibrationOf: d.calibrationOf } : {}),
+      ...(d.references?.length ? { references: d.references } : {}),
       ...rootPidOf(d.target),
       dataDir: d.dataDir, workRoot: d.workRoot, shape: d.shape,
     },

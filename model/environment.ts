@@ -14,6 +14,8 @@ export interface EnvironmentDescription {
   readonly kind: KindName;
   /** A/A calibration: the environment this one is an identical copy of. */
   readonly calibrationOf?: string;
+  /** Other environments of the stack the report also compares this one with (beside native). */
+  readonly references?: readonly string[];
   /** "none" but for guests: "kvm" or "tcg". */
   readonly acceleration: GuestAcceleration;
   /** For guests: why this acceleration (KVM proven, TCG requested, or the KVM check that failed). */
@@ -52,6 +54,7 @@ const shape: Field = (v) => {
 
 const FIELDS: Record<keyof EnvironmentDescription, { check: Field; optional?: boolean }> = {
   name: { check: (v) => must(nameProblem(v)) }, kind: { check: oneOf(KIND_NAMES) }, calibrationOf: { check: (v) => must(nameProblem(v)), optional: true },
+  references: { check: (v) => (Array.isArray(v) && v.every((n) => nameProblem(n) === undefined) ? undefined : "must be a list of environment names"), optional: true },
   acceleration: { check: oneOf(ACCELERATIONS) }, accelerationReason: { check: text, optional: true },
   target: { check: target }, client: { check: target }, host: { check: target },
   ports: { check: ports }, dataDir: { check: path }, workRoot: { check: path }, shape: { check: shape },

@@ -42,6 +42,8 @@ export const trialRecordSchema = z.object({
   acceleration: z.enum(ACCELERATIONS),
   /** A/A calibration: the environment this one is an identical copy of (the report's noise floor). */
   calibrationOf: z.string().optional(),
+  /** Other environments of the run this one is also compared with (beside native), by its kind. */
+  references: z.array(z.string()).optional(),
   /** For guests: why this acceleration (KVM proven, TCG requested, or the KVM check that failed). */
   accelerationReason: z.string().optional(),
   workload: z.enum(WORKLOAD_IDS),

@@ -71,6 +71,12 @@ export interface KindModule<K extends KindName, O extends KindOptions<K>, S> {
   images?(x: Experiment): ImagePlan[];
   /** One environment's plan. Pure. */
   plan(x: Experiment, def: EnvironmentDef, ctx: PlanContext): EnvironmentPlan<S>;
+  /**
+   * Other environments of the stack this one is also compared with in the report, beside native (the
+   * same container on runc for gVisor; the guest alone and the container on bare metal for a container
+   * in a guest). Default: none.
+   */
+  references?(x: Experiment, def: EnvironmentDef): string[];
   /** e2e: the steps that bring the planned environment up and tear it down (what `component` does, as commands). */
   steps(plan: EnvironmentPlan<S>): Step[];
   readonly preflight: KindPreflight;

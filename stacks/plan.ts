@@ -21,6 +21,8 @@ export interface EnvironmentPlan<S = unknown> {
   readonly acceleration: "none" | "kvm" | "tcg";
   /** For guests: why this acceleration (the proof passed, TCG was asked, or which KVM check failed). */
   readonly accelerationReason?: string;
+  /** Other environments of the stack the report also compares this one with (its kind's `references`). */
+  readonly references?: readonly string[];
   /** How the runner reaches it. */
   readonly target: TargetSpec;
   /** Fixed server ports (published 1:1 for Docker bridge); empty = the runner picks free ports. */

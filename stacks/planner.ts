@@ -46,6 +46,7 @@ function hostTarget(x: Experiment): TargetSpec {
 export function environmentDescription(x: Experiment, env: EnvironmentPlan): EnvironmentDescription {
   return {
     name: env.def.name, kind: env.kind, ...(env.def.calibrationOf ? { calibrationOf: env.def.calibrationOf } : {}),
+    ...(env.references?.length ? { references: env.references } : {}),
     acceleration: env.acceleration, ...(env.accelerationReason ? { accelerationReason: env.accelerationReason } : {}),
     target: env.target,
     // Network clients run on a named second machine, else on the host under test.
@@ -126,7 +127,9 @@ export function plan(x: Experiment, probe: HostProbe): Plan {
   const nativeDef = x.environments.find((e) => e.options.kind === "native") ?? { name: "native", options: PRESETS.native };
   const native: EnvironmentPlan<NativePaths> = planNative(x, nativeDef, allPackages());
   const environments: EnvironmentPlan[] = x.environments.map((def, index) => {
-    const planned = kindModule(def.options.kind).plan(x, def, { probe, index });
+    const m = kindModule(def.options.kind);
+    const references = m.references?.(x, def) ?? [];
+    const planned = { ...m.plan(x, def, { probe, index }), ...(references.length ? { references } : {}) };
     return def === nativeDef ? { ...planned, commands: [] } : planned;
   });
   // Each image once, in the order the kinds first ask for it.

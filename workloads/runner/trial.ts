@@ -24,6 +24,8 @@ export interface TrialEnvironment {
   readonly accelerationReason?: string;
   /** A/A calibration: the environment this one copies, recorded in the trial record. */
   readonly calibrationOf?: string;
+  /** Environments this one is also compared with, recorded in the trial record. */
+  readonly references?: readonly string[];
   readonly target: Target;
   /** Fixed server ports of the environment; empty = pick free ones (local targets only). */
   readonly ports: readonly number[];
@@ -149,6 +151,7 @@ export async function runTrial(req: TrialRequest): Promise<TrialOutcome> {
     environment: req.env.name, kind: req.env.kind, acceleration: req.env.acceleration,
     ...(req.env.accelerationReason ? { accelerationReason: req.env.accelerationReason } : {}),
     ...(req.env.calibrationOf ? { calibrationOf: req.env.calibrationOf } : {}),
+    ...(req.env.references?.length ? { references: [...req.env.references] } : {}),
     workload: w.name, profile: req.profile, rep: req.rep, order: req.order, seed: req.seed, warmup: req.warmup,
     startedAt: startedAt.toISOString(), durationS: round3(timings.totalMs / 1000),
     toolS: round3((runRaw?.durationMs ?? 0) / 1000),
