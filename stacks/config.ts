@@ -21,7 +21,7 @@ export const NAMESPACE = "virtperf";
 /** Every key the program reads; anything else under `virtperf:` is refused (a typo would silently do nothing). */
 export const CONFIG_KEYS = [
   "host", "cpuset", "memoryMiB", "scratchDir", "ioDir", "environments", "client", "acceleration",
-  "workloads", "profile", "repetitions", "seed", "debianSuite", "dockerBaseImage", "guestImage", "resultsRoot", "calibration",
+  "workloads", "profile", "repetitions", "seed", "debianSuite", "dockerBaseImage", "guestImage", "resultsRoot", "calibration", "margins",
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -168,6 +168,15 @@ function parseEnvironments(value: unknown): EnvironmentDef[] {
   return defs;
 }
 
+const MARGIN_GROUPS = ["cpu", "memory", "network", "io", "application"] as const;
+
+/** `margins: {cpu: 2, io: 5}`: the report's equivalence margins per workload group, percent (the report's defaults for the others). */
+function parseMargins(value: unknown): Readonly<Record<string, number>> | undefined {
+  if (value === undefined) return undefined;
+  const allowed = `{${MARGIN_GROUPS.map((g) => `${g}?`).join(", ")}}: percent, more than 0 and at most 50`;
+  return check("margins", z.partialRecord(z.enum(MARGIN_GROUPS), z.number().gt(0).max(50)), value, allowed) as Record<string, number>;
+}
+
 /** The suffix of an A/A copy's name: `native` -> `native-aa`. */
 export const CALIBRATION_SUFFIX = "-aa";
 
@@ -257,6 +266,7 @@ export function parseExperiment(raw: Record<string, unknown>, stack: string, hos
     dockerBaseImage: check("dockerBaseImage", grammar(dockerReferenceProblem), raw.dockerBaseImage ?? `debian:${debianSuite}`),
     ...(guestImage ? { guestImage } : {}),
     // Relative to the project root (where `pulumi up` and e2e run), or absolute.
+    ...(raw.margins === undefined ? {} : { margins: parseMargins(raw.margins)! }),
     resultsRoot: pathKey("resultsRoot", raw.resultsRoot, DEFAULTS.resultsRoot, true),
   };
 }

@@ -86,6 +86,12 @@ export interface Experiment {
   readonly guestImage?: string;
   /** Where results are written on the machine running virtperf; default "results" (relative: to the project root). */
   readonly resultsRoot: string;
+  /**
+   * The report's equivalence margins by workload group, percent (e.g. { cpu: 2, io: 5 }); the report's
+   * defaults (cpu and memory 2 %, the others 5 %) where absent. Not part of the run id: they change how
+   * the numbers are read, not what is measured.
+   */
+  readonly margins?: Readonly<Record<string, number>>;
 }
 
 /**

@@ -174,3 +174,16 @@ describe("calibration (A/A copies)", () => {
     });
   }
 });
+
+describe("margins", () => {
+  const host = { cpus: [0, 1], memoryMiB: 24105 };
+  it("percent per workload group, carried into the experiment (and so into experiment.json)", () => {
+    assert.deepEqual(parseExperiment({ margins: { cpu: 1, io: 10 } }, "dev", host).margins, { cpu: 1, io: 10 });
+    assert.equal(parseExperiment({}, "dev", host).margins, undefined);
+  });
+  const bad: [unknown, RegExp][] = [[{ disk: 5 }, /virtperf:margins/], [{ cpu: 0 }, /virtperf:margins\.cpu/], [{ cpu: 80 }, /virtperf:margins\.cpu/], ["2", /virtperf:margins/]];
+  for (const [value, message] of bad) {
+    it(`refuses ${JSON.stringify(value)}`, () => assert.throws(() => parseExperiment({ margins: value }, "dev", host),
+      (e: unknown) => e instanceof ConfigError && message.test(e.message) && /allowed: \{cpu\?, memory\?/.test(e.message)));
+  }
+});
