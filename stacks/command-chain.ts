@@ -4,8 +4,9 @@
  * host key pinned). Every component (host preparation, images, environments, facts, trials) builds its
  * children with `chainCommands`; `CommandChain` is the component for a bare list.
  *
- * Order: each child depends on the one before it, and its triggers start with that child's URN ("first"
- * for the first one), so the mocks (which drop dependsOn) see the order. A URN, unlike an id, survives a
+ * Order: each child depends on the one before it, and its triggers start with that child's URN (for the
+ * first: the URN of the first resource it comes after, or "first"), so the mocks (which drop dependsOn)
+ * see the order. A URN, unlike an id, survives a
  * replacement: re-running one step (a failed trial) does not re-run the ones after it; a step that must
  * follow a change says so in its own triggers (a domain's carry its disk's content hash).
  */
@@ -64,7 +65,7 @@ export function chainCommands(
   const out: (local.Command | remote.Command)[] = [];
   let previous: local.Command | remote.Command | undefined;
   for (const child of commandArgs(commands, ctx.address)) {
-    const triggers = [previous ? previous.urn : "first", ...child.triggers];
+    const triggers = [previous ? previous.urn : (opts.after?.[0]?.urn ?? "first"), ...child.triggers];
     const o: pulumi.CustomResourceOptions = { parent: opts.parent, dependsOn: previous ? [previous] : [...(opts.after ?? [])] };
     if (child.via === "local") {
       previous = new local.Command(`${name}-${child.role}`, {

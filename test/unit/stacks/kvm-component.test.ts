@@ -36,7 +36,7 @@ describe("KvmGuest under mocks", async () => {
         assert.equal(r.type, c.type);
         assert.equal(r.inputs["create"], want[i]!.create);
         assert.equal(r.inputs["delete"], want[i]!.delete);
-        // Each child's triggers are the previous child's URN ("first" for the first), then its spec's: the order is visible.
+        // Each child's triggers are the previous child's URN (for the first: what it comes after, else "first"), then its spec's.
         const [prev, ...own] = r.inputs["triggers"] as string[];
         assert.deepEqual(own, [...want[i]!.triggers]);
         assert.equal(prev!.split("::").pop(), i === 0 ? "first" : got[i - 1]!.name);
