@@ -34,17 +34,17 @@ function podmanNetwork(f: PodmanFacts): string | undefined {
   const mode = str(f.inspect?.networkMode);
   if (!mode) return undefined;
   const path = str(f.portPath);
-  const relay = path && /rootlessport/.test(path) ? "via rootlessport (userland relay)" : path ? `port path: ${path}` : undefined;
-  const head = mode === "slirp4netns" ? "rootless slirp4netns (user-mode TCP/IP)" : `Podman network mode '${mode}'`;
-  return withDetails(head, [publishedPorts(f.inspect?.portBindings), relay]);
+  const relay = path && /rootlessport/.test(path) ? "via rootlessport (a userland relay)" : path ? `port path: ${path}` : undefined;
+  const head = mode === "slirp4netns" ? "rootless Podman network (slirp4netns)" : `Podman network mode '${mode}'`;
+  return [head, publishedPorts(f.inspect?.portBindings), relay].filter((p) => !!p).join(", ");
 }
 
 function podmanStorage(f: PodmanFacts): string | undefined {
   const driver = str(f.inspect?.storageDriver) ?? str(f.engine?.storageDriver);
   const fs = str(f.inside?.dataFs);
-  const how = fs && /fuse/.test(fs) ? "fuse-overlayfs" : fs && /^overlay\b/.test(fs) ? "kernel overlay in a user namespace" : fs ? `data on ${fs}` : undefined;
+  const how = fs && /fuse/.test(fs) ? "fuse-overlayfs" : fs && /^overlay\b/.test(fs) ? "the kernel's, in a user namespace" : fs ? `data on ${fs}` : undefined;
   if (!driver && !how) return undefined;
-  return withDetails(`container filesystem (${driver ?? "unknown driver"}, rootless)`, [how]);
+  return `container filesystem (${[driver ?? "unknown driver", how].filter((p) => !!p).join(", ")})`;
 }
 
 /** A rootless container shares the host's kernel and CPU: those come from `podman info` or host.json. */

@@ -79,7 +79,7 @@ export const podmanFactsSchema = z.looseObject({
   }).optional(),
   /** How the CPU set and memory were applied: mode podman (its flags), cgroup1 (host groups the trials join) or taskset. */
   limits: z.looseObject({ mode: text, note: text }).optional(),
-  /** How a host client reaches published ports: "rootlessport (userland relay) into slirp4netns". */
+  /** How a host client reaches published ports: "rootlessport (userland relay into the container network namespace)". */
   portPath: text,
   /** What a process in the container sees, probed through the trial's path (memoryLimit read on the host for cgroup v1). */
   inside: z.looseObject({ cpusAllowed: text, nproc: numberish, memoryLimit: numberish, memoryCgroup: text, dataFs: text, uidMap: text, os: text }).optional(),

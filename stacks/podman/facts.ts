@@ -47,8 +47,10 @@ export function podmanFactsScript(s: PodmanSpec, wrap: readonly string[]): strin
     // The memory limit a trial's processes get: cgroup v1's file on the host (a rootless container cannot read it), else v2's inside.
     `memcg=$(sed -n 's/^memoryCgroup=//p' <<<"$inside"); limit=$(sed -n 's/^memoryMax=//p' <<<"$inside")`,
     `if [ -n "$memcg" ] && [ -r "/sys/fs/cgroup/memory$memcg/memory.limit_in_bytes" ]; then limit=$(cat "/sys/fs/cgroup/memory$memcg/memory.limit_in_bytes"); fi`,
-    // Published ports reach the container through rootlessport (a userland relay) into slirp4netns's user-mode TCP/IP.
-    `if pgrep -u ${shq(s.user)} -x rootlessport >/dev/null; then portPath='"rootlessport (userland relay) into slirp4netns"'; else portPath='"slirp4netns"'; fi`,
+    // A host client's connection to a published port: rootlessport accepts it on the host and copies it to a
+    // socket its child opened inside the container's network namespace (a userland relay; slirp4netns carries
+    // only the container's own outbound traffic). Without rootlessport, slirp4netns forwards the port itself.
+    `if pgrep -u ${shq(s.user)} -x rootlessport >/dev/null; then portPath='"rootlessport (userland relay into the container network namespace)"'; else portPath='"slirp4netns port forwarding (user-mode TCP/IP)"'; fi`,
     `fields=""`,
     `while IFS== read -r k v; do [ "$k" = memoryCgroup ] || [ "$k" = memoryMax ] || fields+="$(js "$k"):$(js "$v"),"; done <<<"$inside"`,
     `fields+="$(js memoryLimit):$(js "\${limit:-unknown}"),$(js memoryCgroup):$(js "$memcg")"`,

@@ -49,7 +49,7 @@ function userChecks(user: string, forWhom: string[], o: Observations): Check[] {
   const short = ids.filter((i) => i.n > 0 && i.n < SUB_IDS);
   const checks: Check[] = [{
     id: `podman-user:${user}`, title: `rootless Podman user ${user}`, for: forWhom, status: short.length ? "fail" : "ok",
-    detail: `${seen}; ${ids.map((i) => (i.n ? `${i.f} ${i.n} ids` : `no ${i.f} range (the bring-up adds ${SUB_IDS})`)).join(", ")}`,
+    detail: `${seen}; ${ids.map((i) => (i.n ? `${i.f} ${i.n} ids${i.n < SUB_IDS ? ` (needs at least ${SUB_IDS})` : ""}` : `no ${i.f} range (the bring-up adds ${SUB_IDS})`)).join(", ")}`,
     ...(short.length ? { fix: `give ${user} at least ${SUB_IDS} subordinate ids: usermod --add-subuids/--add-subgids (the image has files of uid 65534)` } : {}),
   }];
   const down = o.get(`podman.down.${user}`);

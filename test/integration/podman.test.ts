@@ -110,7 +110,7 @@ describe(`rootless Podman for real (stack ${STACK})`, { skip, timeout: 1_800_000
     assert.equal(f.inspect?.init, true);
     assert.equal(f.inspect?.image, c.image);
     assert.deepEqual(Object.keys(f.inspect?.portBindings ?? {}).sort(), c.ports.map((q) => `${q.port}/${q.protocol}`).sort());
-    assert.equal(f.portPath, "rootlessport (userland relay) into slirp4netns");
+    assert.equal(f.portPath, "rootlessport (userland relay into the container network namespace)");
     assert.match(f.inside?.dataFs ?? "", /^overlay overlay$/, "data in the container's overlay (the kernel's, in the user namespace)");
     assert.match(f.inside?.uidMap ?? "", /^ ?0 \d+ 1;/, "root inside is the user outside");
     assert.doesNotMatch(f.inside?.uidMap ?? "", /^ ?0 0 /);
