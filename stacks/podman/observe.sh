@@ -1,12 +1,14 @@
 # Rootless Podman's host observations (stacks/podman/preflight.ts), for the pre-flight: `<key>=<value>` lines.
 # obs_podman <user> <image> <podman as the user...>: the user (uid, home), its subordinate ranges, a real
 # `podman info` as the user and whether the tools image is in its storage; /dev/net/tun (slirp4netns opens
-# it as the user) and the cgroup2 hierarchy's controllers (crun refuses a hybrid host that has any).
+# it as the user), the cgroup2 hierarchy's controllers (crun refuses a hybrid host that has any) and
+# catatonit (the container's init, --init).
 obs_podman() {
   local user=$1 image=$2 out home; shift 2
   obs podman.tun "$(stat -c %a /dev/net/tun 2>/dev/null || echo absent)"
   obs podman.cgroupFs "$(stat -fc %T /sys/fs/cgroup 2>/dev/null)"
   obs podman.unifiedControllers "$(cat /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null)"
+  obs podman.catatonit "$( [ -x /usr/libexec/podman/catatonit ] && echo present || echo absent)"
   if ! id -u "$user" >/dev/null 2>&1; then
     obs "podman.user.$user" absent; obs_disk podmanRoot "/var/lib/$user"; return
   fi

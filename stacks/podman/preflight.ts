@@ -96,6 +96,10 @@ function hostChecks(o: Observations, envs: Envs): Check[] {
     detail: tun === "absent" ? "no /dev/net/tun" : tun === "666" || tun === undefined ? `mode ${tun ?? "unknown"}` : `mode ${tun}: the bring-up makes it 0666 (Debian's default) so slirp4netns can open it as the user`,
     ...(tun === "absent" ? { fix: "modprobe tun (slirp4netns, Podman's rootless network, needs it)" } : {}),
   }];
+  if (o.get("podman.catatonit") === "absent") {
+    checks.push({ id: "podman-init", title: "catatonit for the container's init (--init)", for: forWhom, status: "fail",
+      detail: "/usr/libexec/podman/catatonit is absent: podman run --init fails", fix: "apt-get install catatonit" });
+  }
   const crun = envs.filter((e) => optionsOf(e).runtime === "crun").map((e) => e.name);
   const unified = o.get("podman.unifiedControllers") ?? "";
   if (crun.length && o.get("podman.cgroupFs") !== "cgroup2fs" && unified) {
