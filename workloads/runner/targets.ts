@@ -107,11 +107,12 @@ export function guestHopScript(spec: TargetSpec & { kind: "guest" }, address: st
  * The words that run a container's engine: the engine itself, or, for a rootless engine, the engine as
  * its user (its containers exist only for that user) with a declared environment: `env -i` before
  * `runuser`, which then sets the user's HOME, USER and LOGNAME, so the engine finds the user's storage and
- * picks the user's runtime directory by its own rule, whatever the caller exported. Pure.
+ * picks the user's runtime directory by its own rule, whatever the caller exported; and from `/`, since
+ * rootless Podman refuses to start in a directory its user cannot enter (a project under /root). Pure.
  */
 export function engineCommand(spec: Pick<ContainerTargetSpec, "engine" | "user">): string[] {
   const engine = spec.engine ?? "docker";
-  return spec.user ? ["env", "-i", `PATH=${TRIAL_ENV.PATH}`, "runuser", "-u", spec.user, "--", engine] : [engine];
+  return spec.user ? ["env", "-i", "-C", "/", `PATH=${TRIAL_ENV.PATH}`, "runuser", "-u", spec.user, "--", engine] : [engine];
 }
 
 /** The engine's `exec` command line for a container: its wrap, the engine (as its user when rootless), the trial shell. Pure. */

@@ -222,14 +222,14 @@ describe("containerExec: docker, rootless podman as its user, a host-side wrap",
     ["docker", { kind: "docker", container: "c" }, ["docker", "exec", "-i", "c", ...shell]],
     // The rootless engine as its user, with a declared environment: nothing of the caller's (XDG_RUNTIME_DIR) reaches it.
     ["podman as its user", { kind: "docker", container: "c", engine: "podman", user: "virtperf-podman" },
-      ["env", "-i", `PATH=${TRIAL_ENV.PATH}`, "runuser", "-u", "virtperf-podman", "--", "podman", "exec", "-i", "c", ...shell]],
+      ["env", "-i", "-C", "/", `PATH=${TRIAL_ENV.PATH}`, "runuser", "-u", "virtperf-podman", "--", "podman", "exec", "-i", "c", ...shell]],
     ["podman with a wrap: the wrap comes first, where the engine runs", { kind: "docker", container: "c", engine: "podman", user: "u", wrap: nativeLikeWrap },
-      [...nativeLikeWrap, "env", "-i", `PATH=${TRIAL_ENV.PATH}`, "runuser", "-u", "u", "--", "podman", "exec", "-i", "c", ...shell]],
+      [...nativeLikeWrap, "env", "-i", "-C", "/", `PATH=${TRIAL_ENV.PATH}`, "runuser", "-u", "u", "--", "podman", "exec", "-i", "c", ...shell]],
   ];
   for (const [what, spec, words] of cases) it(what, () => assert.deepEqual(containerExec(spec, 30), words));
 
   it("engineCommand: the same words for every podman call of the user (exec, inspect, the kind's own scripts)", () => {
-    assert.deepEqual(engineCommand({ engine: "podman", user: "u" }), ["env", "-i", `PATH=${TRIAL_ENV.PATH}`, "runuser", "-u", "u", "--", "podman"]);
+    assert.deepEqual(engineCommand({ engine: "podman", user: "u" }), ["env", "-i", "-C", "/", `PATH=${TRIAL_ENV.PATH}`, "runuser", "-u", "u", "--", "podman"]);
     assert.deepEqual(engineCommand({}), ["docker"]);
   });
 
@@ -241,7 +241,7 @@ describe("containerExec: docker, rootless podman as its user, a host-side wrap",
     const seen = execFileSync(words[0]!, [...words.slice(1, 2), "bash", "--norc", "-c", 'echo "$WRAPPED"'], { encoding: "utf8", env: { ...process.env, XDG_RUNTIME_DIR: "/run/user/0" } });
     assert.equal(seen, "yes\n");
     const clean = engineCommand({ engine: "podman", user: "u" });
-    const env = execFileSync(clean[0]!, [...clean.slice(1, 3), "bash", "--norc", "-c", "env | grep -v -E '^(PWD|SHLVL|_)=' | sort"], { encoding: "utf8", env: { ...process.env, XDG_RUNTIME_DIR: "/run/user/0" } });
-    assert.equal(env, `PATH=${TRIAL_ENV.PATH}\n`);
+    const env = execFileSync(clean[0]!, [...clean.slice(1, 5), "bash", "--norc", "-c", "pwd; env | grep -v -E '^(PWD|SHLVL|_)=' | sort"], { encoding: "utf8", env: { ...process.env, XDG_RUNTIME_DIR: "/run/user/0" } });
+    assert.equal(env, `/\nPATH=${TRIAL_ENV.PATH}\n`, "from /, with PATH alone");
   });
 });
