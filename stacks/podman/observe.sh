@@ -16,10 +16,10 @@ obs_podman() {
   obs "podman.user.$user" "uid $(id -u "$user") home $home"
   obs "podman.subuid.$user" "$(sed -n "s/^$user:\([0-9]*:[0-9]*\)$/\1/p" /etc/subuid 2>/dev/null | tr '\n' ' ')"
   obs "podman.subgid.$user" "$(sed -n "s/^$user:\([0-9]*:[0-9]*\)$/\1/p" /etc/subgid 2>/dev/null | tr '\n' ' ')"
-  if out=$(cd / && timeout 30 "$@" info --format '{{.Version.Version}}|{{.Host.Security.Rootless}}|{{.Store.GraphDriverName}}|{{.Store.GraphRoot}}|{{.Host.CgroupsVersion}}|{{.Host.CgroupManager}}|{{range .Host.CgroupControllers}}{{.}} {{end}}' 2>&1); then
+  if out=$(timeout 30 "$@" info --format '{{.Version.Version}}|{{.Host.Security.Rootless}}|{{.Store.GraphDriverName}}|{{.Store.GraphRoot}}|{{.Host.CgroupsVersion}}|{{.Host.CgroupManager}}|{{range .Host.CgroupControllers}}{{.}} {{end}}' 2>&1); then
     obs "podman.info.$user" "$out"
     obs_disk podmanRoot "$(cut -d'|' -f4 <<<"$out")"
-    obs "podman.image.$user" "$(cd / && timeout 30 "$@" image exists "$image" >/dev/null 2>&1 && echo present || echo absent)"
+    obs "podman.image.$user" "$(timeout 30 "$@" image exists "$image" >/dev/null 2>&1 && echo present || echo absent)"
   else
     obs "podman.down.$user" "$(sed -n '$p' <<<"$out")"; obs_disk podmanRoot "$home"
   fi

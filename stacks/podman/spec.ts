@@ -69,6 +69,7 @@ function podmanOptions(env: EnvironmentDef): PodmanOptions {
 export function userScript(user: string, home: string): string {
   const p = shJoin(podmanAs(user));
   return String.raw`set -euo pipefail
+cd /  # the user may not enter the caller's directory
 user=${shq(user)}; home=${shq(home)}
 if ! id -u "$user" >/dev/null 2>&1; then
   useradd --system --user-group --create-home --home-dir "$home" --shell /usr/sbin/nologin --comment "virtperf rootless Podman" "$user"

@@ -68,8 +68,8 @@ describe("planPodman: Docker's default container, run by rootless Podman as its 
 
   it("podman run: Podman's flags for the limits only where it can set them (mode podman)", () => {
     const base = renderPodmanRun(s, "cgroup1");
-    assert.deepEqual(base.slice(0, 8), [...podmanAs("virtperf-podman")]);
-    assert.deepEqual(base.slice(8, 12), ["run", "--detach", "--name", s.container.name]);
+    assert.deepEqual(base.slice(0, 10), [...podmanAs("virtperf-podman")]);
+    assert.deepEqual(base.slice(10, 14), ["run", "--detach", "--name", s.container.name]);
     for (const w of ["--init", "slirp4netns", "runc", "127.0.0.1:21020:21020/tcp", "127.0.0.1:21023:21023/udp", `${s.container.shmBytes}b`]) assert.ok(base.includes(w), w);
     assert.deepEqual(base.slice(-3), [`localhost/${TAG}`, "sleep", "infinity"]);
     assert.deepEqual(renderPodmanRun(s, "taskset"), base);
@@ -78,7 +78,7 @@ describe("planPodman: Docker's default container, run by rootless Podman as its 
   });
 
   it("podmanAs: every podman call as the user, with a declared environment", () => {
-    assert.deepEqual(podmanAs("u"), ["env", "-i", `PATH=${TRIAL_ENV.PATH}`, "runuser", "-u", "u", "--", "podman"]);
+    assert.deepEqual(podmanAs("u"), ["env", "-i", "-C", "/", `PATH=${TRIAL_ENV.PATH}`, "runuser", "-u", "u", "--", "podman"]);
   });
 });
 
