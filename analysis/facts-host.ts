@@ -36,7 +36,7 @@ export function nativeAspects(host: NativeFacts): Aspects {
 }
 
 /** Published ports of a bridge container: "4 ports (tcp, udp) on 127.0.0.1". */
-function publishedPorts(bindings: NonNullable<DockerFacts["inspect"]>["portBindings"]): string | undefined {
+export function publishedPorts(bindings: NonNullable<DockerFacts["inspect"]>["portBindings"]): string | undefined {
   if (!bindings) return undefined;
   const ports = new Set<string>(), protos = new Set<string>(), hostIps = new Set<string>();
   for (const [key, list] of Object.entries(bindings)) {

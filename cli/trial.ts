@@ -13,11 +13,11 @@ import { WORKLOADS } from "../workloads/registry.ts";
 import { PROFILES, WORKLOAD_IDS, type ProfileName, type WorkloadId } from "../workloads/contract.ts";
 import type { TargetSpec } from "../model/target.ts";
 import { environmentProblem, type EnvironmentDescription } from "../model/environment.ts";
-import { connect } from "../workloads/runner/targets.ts";
+import { connect, engineCommand } from "../workloads/runner/targets.ts";
 import { runTrial } from "../workloads/runner/trial.ts";
 import { hostFingerprint } from "../lib/host.ts";
 import { ConfigError } from "../lib/errors.ts";
-import { shq } from "../lib/shell.ts";
+import { shJoin, shq } from "../lib/shell.ts";
 import { intInRange, jsonOption, MAX_SEED, nameOption, nonNegativeInt, oneOf, pathOption } from "./choices.ts";
 
 export interface TrialOptions {
@@ -56,8 +56,7 @@ function rootPidOf(t: TargetSpec): { rootPidScript?: string } {
   if (t.kind === "guest") return { rootPidScript: guestPid(t.domain) };
   if (t.kind !== "docker") return {};
   if (t.via?.kind === "guest") return { rootPidScript: guestPid(t.via.domain) };
-  const inspect = `${shq(t.engine ?? "docker")} inspect --format '{{.State.Pid}}' ${shq(t.container)} 2>/dev/null`;
-  return { rootPidScript: t.user ? `runuser -u ${shq(t.user)} -- ${inspect}` : inspect };
+  return { rootPidScript: `${shJoin([...engineCommand(t), "inspect", "--format", "{{.State.Pid}}", t.container])} 2>/dev/null` };
 }
 
 export async function trialCommand(o: TrialOptions): Promise<number> {

@@ -59,12 +59,39 @@ export const kvmFactsSchema = z.looseObject({
   domainXml: text,
 });
 
+export const podmanFactsSchema = z.looseObject({
+  kind: z.literal("podman").optional(),
+  container: text, user: text,
+  /** `podman container inspect` as the user: what Podman really gave the container. */
+  inspect: z.looseObject({
+    id: text, image: text, imageId: text, networkMode: text, cpusetCpus: text,
+    memoryBytes: count, memorySwapBytes: count, pidsLimit: count, shmBytes: count, init: z.boolean().nullable().optional(),
+    portBindings: z.record(z.string(), z.array(z.looseObject({ HostIp: text, HostPort: text })).nullable()).nullable().optional(),
+    mounts: z.unknown().optional(), labels: z.unknown().optional(), ociRuntime: text, storageDriver: text,
+    cgroupManager: text, cgroupPath: text, pid: count,
+  }).optional(),
+  /** `podman info` as the user: the engine itself. */
+  engine: z.looseObject({
+    version: text, rootless: z.boolean().nullable().optional(), storageDriver: text, graphRoot: text,
+    graphStatus: z.record(z.string(), z.string()).nullable().optional(),
+    cgroupVersion: text, cgroupManager: text, cgroupControllers: z.array(z.string()).nullable().optional(),
+    defaultRuntime: text, networkBackend: text, slirp4netns: text, kernel: text,
+  }).optional(),
+  /** How the CPU set and memory were applied: mode podman (its flags), cgroup1 (host groups the trials join) or taskset. */
+  limits: z.looseObject({ mode: text, note: text }).optional(),
+  /** How a host client reaches published ports: "rootlessport (userland relay into the container network namespace)". */
+  portPath: text,
+  /** What a process in the container sees, probed through the trial's path (memoryLimit read on the host for cgroup v1). */
+  inside: z.looseObject({ cpusAllowed: text, nproc: numberish, memoryLimit: numberish, memoryCgroup: text, dataFs: text, uidMap: text, os: text }).optional(),
+});
+
 /** The facts schema of every kind: a kind without one does not compile. */
-export const FACTS_SCHEMAS = { native: nativeFactsSchema, docker: dockerFactsSchema, kvm: kvmFactsSchema } satisfies { readonly [K in KindName]: z.ZodType };
+export const FACTS_SCHEMAS = { native: nativeFactsSchema, docker: dockerFactsSchema, kvm: kvmFactsSchema, podman: podmanFactsSchema } satisfies { readonly [K in KindName]: z.ZodType };
 
 export type NativeFacts = z.infer<typeof nativeFactsSchema>;
 export type DockerFacts = z.infer<typeof dockerFactsSchema>;
 export type KvmFacts = z.infer<typeof kvmFactsSchema>;
+export type PodmanFacts = z.infer<typeof podmanFactsSchema>;
 
 /** A facts document read with its kind's schema, or undefined (with why) when it does not fit. */
 export function parseFacts<K extends KindName>(kind: K, json: unknown): { facts?: z.infer<(typeof FACTS_SCHEMAS)[K]>; problem?: string } {

@@ -29,7 +29,7 @@ const FIELDS: Record<TargetSpec["kind"], Fields> = {
   local: { wrap: { check: wordList } },
   ssh: SSH,
   docker: {
-    container: { check: nameProblem, required: true }, engine: { check: engine }, user: { check: userProblem },
+    container: { check: nameProblem, required: true }, engine: { check: engine }, user: { check: userProblem }, wrap: { check: wordList },
     via: { check: (v) => viaProblem(v, ["ssh", "guest"]) },
   },
   guest: GUEST,

@@ -31,8 +31,18 @@ export interface ContainerTargetSpec {
   readonly container: string;
   /** The engine whose `exec` reaches it; default docker. */
   readonly engine?: "docker" | "podman";
-  /** Run the engine as this user (rootless Podman); default: as the runner runs. */
+  /**
+   * Run the engine as this user (rootless Podman): `env -i PATH=... runuser -u <user> -- <engine>`, so the
+   * engine sees the user's own HOME and nothing of the caller's environment (a root shell's
+   * XDG_RUNTIME_DIR would point it at another runtime directory). Default: the engine as the runner runs.
+   */
   readonly user?: string;
+  /**
+   * Command words placed before the engine where it runs (a cgroup join, `taskset`): limits the engine
+   * cannot set itself (rootless Podman on cgroup v1) reach the exec'd processes, which inherit them.
+   * Same meaning as local's wrap, but on the engine's side of the container boundary. Default: none.
+   */
+  readonly wrap?: readonly string[];
   /** Where the engine runs when not here: an SSH host, or a guest (the container lives inside it). */
   readonly via?: Omit<SshTargetSpec, "wrap"> | GuestTargetSpec;
 }

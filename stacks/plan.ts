@@ -54,6 +54,12 @@ export interface ImagePlan {
   readonly name: string;
   /** For "docker-image": the tag it builds. */
   readonly tag?: string;
+  /**
+   * Ids of images this one is made from (a kind's copy of another kind's image: rootless Podman loads
+   * the Docker tools image into its user's storage). They are planned first and built before it.
+   * Default: none (only the host preparation comes before it).
+   */
+  readonly after?: readonly string[];
 }
 
 /** One bring-up step as `npm run e2e` runs it (bash here; its delete runs on teardown, in reverse). */

@@ -132,9 +132,14 @@ export function plan(x: Experiment, probe: HostProbe): Plan {
     const planned = { ...m.plan(x, def, { probe, index }), ...(references.length ? { references } : {}) };
     return def === nativeDef ? { ...planned, commands: [] } : planned;
   });
-  // Each image once, in the order the kinds first ask for it.
+  // Each image once, in the order the kinds first ask for it; an image comes after those it is made from.
   const images = new Map<string, ImagePlan>();
-  for (const def of x.environments) for (const i of kindModule(def.options.kind).images?.(x) ?? []) if (!images.has(i.id)) images.set(i.id, i);
+  for (const def of x.environments) for (const i of kindModule(def.options.kind).images?.(x) ?? []) {
+    if (images.has(i.id)) continue;
+    const missing = (i.after ?? []).filter((id) => !images.has(id));
+    if (missing.length) throw new Error(`planner: image ${i.id} is made from ${missing.join(", ")}, which its kind must list before it`);
+    images.set(i.id, i);
+  }
   const schedule = buildSchedule({
     environments: x.environments.map((e) => e.name), workloads: x.workloads, repetitions: x.repetitions, seed: x.seed,
     needsWarmup: (w) => WORKLOADS[w].warmup,

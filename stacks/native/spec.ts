@@ -37,17 +37,23 @@ export function nativePaths(x: Experiment, env: EnvironmentDef): NativePaths {
   };
 }
 
-/** Command words put before `bash -s`: join the recorded cgroup(s), then pin with taskset. */
-export function nativeWrap(x: Experiment, p: NativePaths): string[] {
+/**
+ * Command words put before `bash -s`: join the recorded cgroup(s), then pin with taskset. `name`: the
+ * wrapper's $0 (what `ps` shows). Other kinds whose engine cannot set the limits reuse it (rootless Podman).
+ */
+export function nativeWrap(x: Experiment, p: Pick<NativePaths, "stateFile">, name = "virtperf-native"): string[] {
   const join = `f=${shq(p.stateFile)}; if [ -r "$f" ]; then while read -r t; do echo $$ > "$t" 2>/dev/null || true; done < <(sed -n 's/^join=//p' "$f"); fi; exec taskset -c ${shq(x.host.cpuset)} "$@"`;
-  return ["bash", "-c", join, "virtperf-native"];
+  return ["bash", "-c", join, name];
 }
 
-/** Creates the cgroup (v2, else v1, else none) and writes the state file. Never fails for lack of cgroups. */
-function cgroupCreate(x: Experiment, p: NativePaths): string {
+/**
+ * Bash that sets g, cpus, mem, state and defines v2 and v1: each makes the group with the stack's CPU
+ * set and memory (swap capped) in that cgroup version and writes the state file (mode, join lines,
+ * note), or returns non-zero. For kinds that choose among them (native below, rootless Podman).
+ */
+export function cgroupFunctions(x: Experiment, p: Pick<NativePaths, "group" | "stateFile">): string {
   const bytes = x.host.memoryMiB * 2 ** 20;
-  return String.raw`set -u
-g=${shq(p.group)}; cpus=${shq(x.host.cpuset)}; mem=${bytes}; state=${shq(p.stateFile)}
+  return String.raw`g=${shq(p.group)}; cpus=${shq(x.host.cpuset)}; mem=${bytes}; state=${shq(p.stateFile)}
 mkdir -p "$(dirname "$state")"
 v2() {
   local r=/sys/fs/cgroup d=/sys/fs/cgroup/$g
@@ -71,14 +77,21 @@ v1() {
   [ ! -e "$dm/memory.memsw.limit_in_bytes" ] || echo "$mem" > "$dm/memory.memsw.limit_in_bytes" || return 1
   printf 'mode=cgroup1\njoin=%s\njoin=%s\nnote=cgroup v1 %s and %s: cpuset.cpus=%s memory.limit_in_bytes=%s (swap capped)\n' \
     "$dc/tasks" "$dm/tasks" "$dc" "$dm" "$cpus" "$mem" > "$state"
+}`;
 }
+
+/** Creates the cgroup (v2, else v1, else none) and writes the state file. Never fails for lack of cgroups. */
+function cgroupCreate(x: Experiment, p: NativePaths): string {
+  return String.raw`set -u
+${cgroupFunctions(x, p)}
 if v2 2>/dev/null; then :; elif v1 2>/dev/null; then :; else
   printf 'mode=taskset\nnote=cgroups not writable here: CPUs pinned with taskset -c %s, NO memory limit\n' "$cpus" > "$state"
 fi
 sed -n 's/^note=/native limits: /p' "$state"`;
 }
 
-function cgroupDelete(p: NativePaths): string {
+/** Removes the groups a state file names and the file (shared with the kinds that reuse cgroupFunctions). */
+export function cgroupDelete(p: Pick<NativePaths, "stateFile">): string {
   // Remove exactly the groups the state file names (rmdir fails while processes remain: say so).
   return String.raw`state=${shq(p.stateFile)}
 [ -r "$state" ] || exit 0

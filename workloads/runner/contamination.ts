@@ -21,7 +21,7 @@ export const MEMORY_PRESSURE_PCT = 10;
 
 /** Daemons that serve the trial itself (their CPU is the environment's cost, not contamination). */
 const HARNESS_COMMS = new Set(["dockerd", "containerd", "containerd-shim", "containerd-shim-runc-v2", "docker-proxy", "libvirtd",
-  "virtlogd", "runc", "docker-init", "tini", "sshd", "runsc", "runsc-gofer", "runsc-sandbox", "conmon", "podman", "crun", "slirp4netns"]);
+  "virtlogd", "runc", "docker-init", "tini", "sshd", "runsc", "runsc-gofer", "runsc-sandbox", "conmon", "podman", "crun", "slirp4netns", "rootlessport"]);
 
 /**
  * Bash run on the host: the snapshot. `rootPid` is bash that prints the environment's root pid (or

@@ -11,7 +11,7 @@ import type { ContainerTargetSpec, ExecOptions, SshTargetSpec, Target, TargetSpe
 import { ProvisionError } from "../../lib/errors.ts";
 import { heredoc, shJoin, shq } from "../../lib/shell.ts";
 import { sshArgs, sshOptions, type SshConnection } from "../../lib/ssh.ts";
-import { trialShell } from "./parity.ts";
+import { TRIAL_ENV, trialShell } from "./parity.ts";
 
 const BACKSTOP_S = 20;
 /** Extra seconds the host side of a guest hop gets, so the guest's own timeout fires first. */
@@ -103,11 +103,21 @@ export function guestHopScript(spec: TargetSpec & { kind: "guest" }, address: st
   return `${ssh} ${doc.start}\n${doc.text}\n`;
 }
 
-/** The engine's `exec` command line for a container (as its user when rootless). Pure. */
+/**
+ * The words that run a container's engine: the engine itself, or, for a rootless engine, the engine as
+ * its user (its containers exist only for that user) with a declared environment: `env -i` before
+ * `runuser`, which then sets the user's HOME, USER and LOGNAME, so the engine finds the user's storage and
+ * picks the user's runtime directory by its own rule, whatever the caller exported; and from `/`, since
+ * rootless Podman refuses to start in a directory its user cannot enter (a project under /root). Pure.
+ */
+export function engineCommand(spec: Pick<ContainerTargetSpec, "engine" | "user">): string[] {
+  const engine = spec.engine ?? "docker";
+  return spec.user ? ["env", "-i", "-C", "/", `PATH=${TRIAL_ENV.PATH}`, "runuser", "-u", spec.user, "--", engine] : [engine];
+}
+
+/** The engine's `exec` command line for a container: its wrap, the engine (as its user when rootless), the trial shell. Pure. */
 export function containerExec(spec: ContainerTargetSpec, timeoutS: number): string[] {
-  const engine = [spec.engine ?? "docker", "exec", "-i", spec.container, ...trialShell(timeoutS)];
-  // As the container's own user (rootless Podman: its containers exist only for that user).
-  return spec.user ? ["runuser", "-u", spec.user, "--", ...engine] : engine;
+  return [...(spec.wrap ?? []), ...engineCommand(spec), "exec", "-i", spec.container, ...trialShell(timeoutS)];
 }
 
 /** Bash run where the engine is (an SSH host, a guest) that sends `script` into the container. Pure. */

@@ -9,12 +9,12 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { createServer, type Server } from "node:net";
 import { chmod, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { connect, guestConnection, guestHopScript, guestLookupScript, sshRemoteCommand } from "../../../workloads/runner/targets.ts";
+import { connect, containerExec, engineCommand, guestConnection, guestHopScript, guestLookupScript, sshRemoteCommand } from "../../../workloads/runner/targets.ts";
 import { heredoc } from "../../../lib/shell.ts";
 import { sshArgs } from "../../../lib/ssh.ts";
 import type { SshTargetSpec, TargetSpec } from "../../../model/target.ts";
 import { fakeBin } from "./fake-ssh.ts";
-import { trialShell } from "../../../workloads/runner/parity.ts";
+import { TRIAL_ENV, trialShell } from "../../../workloads/runner/parity.ts";
 import { shJoin } from "../../../lib/shell.ts";
 
 /** The words bash makes of a command line (what sshd's login shell runs on the far side). */
@@ -213,5 +213,35 @@ describe("connect: ssh with wrap, guest via the host (fake ssh runs the remote s
       guest.close();
       await fakes.remove();
     }
+  });
+});
+
+describe("containerExec: docker, rootless podman as its user, a host-side wrap", () => {
+  const shell = trialShell(30);
+  const cases: [string, Parameters<typeof containerExec>[0], string[]][] = [
+    ["docker", { kind: "docker", container: "c" }, ["docker", "exec", "-i", "c", ...shell]],
+    // The rootless engine as its user, with a declared environment: nothing of the caller's (XDG_RUNTIME_DIR) reaches it.
+    ["podman as its user", { kind: "docker", container: "c", engine: "podman", user: "virtperf-podman" },
+      ["env", "-i", "-C", "/", `PATH=${TRIAL_ENV.PATH}`, "runuser", "-u", "virtperf-podman", "--", "podman", "exec", "-i", "c", ...shell]],
+    ["podman with a wrap: the wrap comes first, where the engine runs", { kind: "docker", container: "c", engine: "podman", user: "u", wrap: nativeLikeWrap },
+      [...nativeLikeWrap, "env", "-i", "-C", "/", `PATH=${TRIAL_ENV.PATH}`, "runuser", "-u", "u", "--", "podman", "exec", "-i", "c", ...shell]],
+  ];
+  for (const [what, spec, words] of cases) it(what, () => assert.deepEqual(containerExec(spec, 30), words));
+
+  it("engineCommand: the same words for every podman call of the user (exec, inspect, the kind's own scripts)", () => {
+    assert.deepEqual(engineCommand({ engine: "podman", user: "u" }), ["env", "-i", "-C", "/", `PATH=${TRIAL_ENV.PATH}`, "runuser", "-u", "u", "--", "podman"]);
+    assert.deepEqual(engineCommand({}), ["docker"]);
+  });
+
+  it("the wrap and the declared environment really apply: the engine sees PATH, not the caller's variables", async () => {
+    // A run with `runuser` and the engine replaced by fakes on the declared PATH is not possible (env -i resets PATH);
+    // instead the words before the engine run for real with the engine swapped for `env`.
+    const words = containerExec({ kind: "docker", container: "c", wrap: ["env", "WRAPPED=yes"] }, 30);
+    assert.deepEqual(words.slice(0, 3), ["env", "WRAPPED=yes", "docker"]);
+    const seen = execFileSync(words[0]!, [...words.slice(1, 2), "bash", "--norc", "-c", 'echo "$WRAPPED"'], { encoding: "utf8", env: { ...process.env, XDG_RUNTIME_DIR: "/run/user/0" } });
+    assert.equal(seen, "yes\n");
+    const clean = engineCommand({ engine: "podman", user: "u" });
+    const env = execFileSync(clean[0]!, [...clean.slice(1, 5), "bash", "--norc", "-c", "pwd; env | grep -v -E '^(PWD|SHLVL|_)=' | sort"], { encoding: "utf8", env: { ...process.env, XDG_RUNTIME_DIR: "/run/user/0" } });
+    assert.equal(env, `/\nPATH=${TRIAL_ENV.PATH}\n`, "from /, with PATH alone");
   });
 });
