@@ -11,7 +11,7 @@ import { KIND_NAMES } from "../model/kinds.ts";
 import { formatCpuset, parseCpuset } from "../lib/cpuset.ts";
 
 export { formatCpuset, parseCpuset } from "../lib/cpuset.ts";
-import { kindModule, PRESET_OPTIONS, PRESET_NAMES } from "./kinds.ts";
+import { DEFAULT_PRESET_NAMES, kindModule, PRESET_OPTIONS, PRESET_NAMES } from "./kinds.ts";
 import type { Acceleration, ClientConfig, EnvironmentDef, Experiment, HostAddress, HostConfig } from "./experiment.ts";
 import { defaultKeysDir, KEYS_DIR_ENV } from "./keys.ts";
 import { dockerReferenceProblem, hostProblem, jumpProblem, pathProblem, publicKeyProblem, userProblem } from "../lib/validate.ts";
@@ -34,7 +34,7 @@ export interface HostFacts {
 
 export const DEFAULTS = {
   scratchDir: "/var/lib/virtperf",
-  environments: PRESET_NAMES,
+  environments: DEFAULT_PRESET_NAMES,
   acceleration: "auto" as Acceleration,
   profile: "quick" as ProfileName,
   repetitions: 6,

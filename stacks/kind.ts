@@ -65,6 +65,11 @@ export interface KindModule<K extends KindName, O extends KindOptions<K>, S> {
   readonly title: string;
   /** The kind's presets (the study's configurations and those that follow): name -> options. */
   readonly presets: Readonly<Record<string, O>>;
+  /**
+   * Its presets are in a stack that lists no environments (the study's kinds); a kind beyond the study
+   * (it may create a user, register a runtime) is only run when a stack names it.
+   */
+  readonly inDefaultStack: boolean;
   /** The options a custom environment may set on top of a preset (every field optional). */
   readonly optionsSchema: z.ZodObject;
   /** Images the kind's environments are made from (built once per stack, shared between kinds by id). */

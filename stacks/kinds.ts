@@ -38,3 +38,6 @@ type Intersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: 
 export const PRESETS = PRESET_OPTIONS as Intersection<PresetsOf<(typeof KINDS)[KindName]>>;
 
 export const PRESET_NAMES: readonly string[] = Object.keys(PRESET_OPTIONS);
+
+/** The presets of a stack that lists no environments: those of the study's kinds. */
+export const DEFAULT_PRESET_NAMES: readonly string[] = Object.values(KINDS).filter((m) => m.inDefaultStack).flatMap((m) => Object.keys(m.presets));

@@ -17,6 +17,7 @@ export const docker = {
   kind: "docker",
   title: "a Docker container from the tools image, the stack's CPU set and memory",
   presets: DOCKER_PRESETS,
+  inDefaultStack: true,
   optionsSchema: dockerOptionsSchema,
   images: (x) => {
     const image = planDockerImage(x, allPackages());

@@ -19,6 +19,7 @@ export const kvm = {
   kind: "kvm",
   title: "a libvirt guest (KVM where the host proves it works, else QEMU TCG, labelled)",
   presets: KVM_PRESETS,
+  inDefaultStack: true,
   optionsSchema: kvmOptionsSchema,
   images: (x) => [{ id: GUEST_IMAGE, commands: [planGuestImage(x)], resource: "commands", name: "guest-image" }],
   plan: (x, def, ctx) => planKvm(x, def, ctx.index, { kvm: ctx.probe.kvm, threadsPerCore: ctx.probe.threadsPerCore ?? 1 }),

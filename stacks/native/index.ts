@@ -13,6 +13,7 @@ export const native = {
   kind: "native",
   title: "the host itself, with the stack's CPU set and memory limit (a cgroup)",
   presets: NATIVE_PRESETS,
+  inDefaultStack: true,
   optionsSchema: nativeOptionsSchema,
   plan: (x, def) => planNative(x, def, []),
   steps: (plan) => plan.commands.map((c) => commandStep("environment", plan.def.name, c)),

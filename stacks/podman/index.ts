@@ -28,6 +28,7 @@ export const podman = {
   kind: "podman",
   title: "a rootless Podman container (an unprivileged user's, slirp4netns network) from the tools image",
   presets: PODMAN_PRESETS,
+  inDefaultStack: false,
   optionsSchema: podmanOptionsSchema,
   // Docker builds the tools image; each user gets its own copy (rootless storage is per user).
   images: (x) => [...docker.images(x), ...usersOf(x).map((u) => planPodmanImage(u, planDockerImage(x, allPackages()).tag, TOOLS_IMAGE))],

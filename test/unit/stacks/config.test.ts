@@ -15,7 +15,9 @@ describe("parseExperiment: defaults", () => {
     assert.equal(x.host.cpus, 2);
     assert.equal(x.host.memoryMiB, 2048);
     assert.deepEqual(x.host.address, { kind: "local" });
-    assert.deepEqual(x.environments.map((e) => e.name), PRESET_NAMES);
+    // A stack that lists none gets the study's configurations; kinds beyond the study only when named.
+    assert.deepEqual(x.environments.map((e) => e.name), ["native", "docker", "docker-host", "docker-volume", "docker-host-volume", "kvm", "kvm-tuned"]);
+    assert.ok(!x.environments.some((e) => e.options.kind === "podman"));
     assert.deepEqual(x.workloads, [...WORKLOAD_IDS]);
     assert.equal(x.profile, "quick");
     assert.equal(x.acceleration, "auto");
