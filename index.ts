@@ -63,14 +63,18 @@ const privateKey = connection ? { privateKey: connection.privateKey } : {};
 
 // Facts are collected by the facts chain below (into the results folder), not by NativeHost.
 const host = new NativeHost(`virtperf-${x.stack}-host`, { plan: p.host, address, collectFacts: false, ...privateKey, ...(keyFile ? { after: keyFile } : {}) });
-const images = new Map<string, { resource: pulumi.Resource; tag?: pulumi.Output<string> }>(p.images.map((i) => {
+// Images in plan order; one made from others (its `after` ids, earlier in the list) waits for them.
+const images = new Map<string, { resource: pulumi.Resource; tag?: pulumi.Output<string> }>();
+for (const i of p.images) {
   const name = `virtperf-${x.stack}-${i.name}`;
+  const after = [host, ...(i.after ?? []).map((id) => images.get(id)!.resource)];
   if (i.resource === "docker-image") {
-    const image = new DockerImage(name, { plan: { tag: i.tag!, commands: i.commands }, address, dependsOn: [host], ...privateKey });
-    return [i.id, { resource: image, tag: image.tag }] as const;
+    const image = new DockerImage(name, { plan: { tag: i.tag!, commands: i.commands }, address, dependsOn: after, ...privateKey });
+    images.set(i.id, { resource: image, tag: image.tag });
+  } else {
+    images.set(i.id, { resource: new CommandChain(name, { ...chainCtx, commands: i.commands, dir: root, after }) });
   }
-  return [i.id, { resource: new CommandChain(name, { ...chainCtx, commands: i.commands, dir: root, after: [host] }) }] as const;
-}));
+}
 // Each environment is its kind's component (loaded on demand: the planner and e2e never load Pulumi).
 const components = new Map(await Promise.all(kindsOf(x).map(async (k) => [k, await kindModule(k).component()] as const)));
 const environments: pulumi.Resource[] = p.environments.flatMap((env) =>

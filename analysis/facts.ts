@@ -8,6 +8,7 @@
 import type { LocatedRecord, RunFacts } from "./load.ts";
 import { dockerAspects, nativeAspects } from "./facts-host.ts";
 import { kvmAspects } from "./facts-kvm.ts";
+import { kvmDockerAspects } from "./facts-kvm-docker.ts";
 import { KIND_NAMES, type KindName } from "../model/kinds.ts";
 import { parseFacts, type NativeFacts } from "../model/facts.ts";
 import { str } from "./facts-json.ts";
@@ -95,6 +96,7 @@ const KIND_ASPECTS: { readonly [K in KindName]: (facts: FactsOf<K>, host: Native
   native: (facts) => nativeAspects(facts),
   docker: (facts, host) => dockerAspects(facts, host),
   kvm: (facts) => kvmAspects(facts),
+  "kvm-docker": (facts) => kvmDockerAspects(facts),
 };
 type FactsOf<K extends KindName> = NonNullable<ReturnType<typeof parseFacts<K>>["facts"]>;
 

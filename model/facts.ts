@@ -59,12 +59,30 @@ export const kvmFactsSchema = z.looseObject({
   domainXml: text,
 });
 
+/**
+ * A container inside a guest (stacks/kvm-docker/): the guest's facts as kvm's, the container's as
+ * docker's (taken inside the guest, where its daemon is), and how its memory was split.
+ */
+export const kvmDockerFactsSchema = z.looseObject({
+  kind: z.literal("kvm-docker").optional(),
+  acceleration: z.enum(["kvm", "tcg"]).optional(), accelerationLabel: text, accelerationReason: text,
+  /** The container gets the guest's memory less the guest system's share (rule: the sentence that says so). */
+  memory: z.looseObject({
+    guestMiB: count, guestSystemMiB: count, containerMiB: count, rule: text,
+    /** What the guest had left with its daemons up and the container idle, and its dockerd + containerd's resident memory. */
+    guestMemAvailableKiB: count, guestDaemonsRssKiB: count,
+  }).optional(),
+  guest: kvmFactsSchema.optional(),
+  container: dockerFactsSchema.optional(),
+});
+
 /** The facts schema of every kind: a kind without one does not compile. */
-export const FACTS_SCHEMAS = { native: nativeFactsSchema, docker: dockerFactsSchema, kvm: kvmFactsSchema } satisfies { readonly [K in KindName]: z.ZodType };
+export const FACTS_SCHEMAS = { native: nativeFactsSchema, docker: dockerFactsSchema, kvm: kvmFactsSchema, "kvm-docker": kvmDockerFactsSchema } satisfies { readonly [K in KindName]: z.ZodType };
 
 export type NativeFacts = z.infer<typeof nativeFactsSchema>;
 export type DockerFacts = z.infer<typeof dockerFactsSchema>;
 export type KvmFacts = z.infer<typeof kvmFactsSchema>;
+export type KvmDockerFacts = z.infer<typeof kvmDockerFactsSchema>;
 
 /** A facts document read with its kind's schema, or undefined (with why) when it does not fit. */
 export function parseFacts<K extends KindName>(kind: K, json: unknown): { facts?: z.infer<(typeof FACTS_SCHEMAS)[K]>; problem?: string } {

@@ -54,6 +54,11 @@ export interface ImagePlan {
   readonly name: string;
   /** For "docker-image": the tag it builds. */
   readonly tag?: string;
+  /**
+   * Ids of images this one is made from (the guest image with Docker saves the tools image): they come
+   * earlier in Plan.images, and this image's first command waits for them. Default: none (only the host).
+   */
+  readonly after?: readonly string[];
 }
 
 /** One bring-up step as `npm run e2e` runs it (bash here; its delete runs on teardown, in reverse). */

@@ -134,7 +134,15 @@ export function plan(x: Experiment, probe: HostProbe): Plan {
   });
   // Each image once, in the order the kinds first ask for it.
   const images = new Map<string, ImagePlan>();
-  for (const def of x.environments) for (const i of kindModule(def.options.kind).images?.(x) ?? []) if (!images.has(i.id)) images.set(i.id, i);
+  for (const def of x.environments) {
+    for (const i of kindModule(def.options.kind).images?.(x) ?? []) {
+      if (images.has(i.id)) continue;
+      // An image made from others comes after them (the kind lists them first).
+      const missing = (i.after ?? []).filter((id) => !images.has(id));
+      if (missing.length) throw new Error(`planner: image ${i.id} is made from ${missing.join(", ")}, which no kind planned before it`);
+      images.set(i.id, i);
+    }
+  }
   const schedule = buildSchedule({
     environments: x.environments.map((e) => e.name), workloads: x.workloads, repetitions: x.repetitions, seed: x.seed,
     needsWarmup: (w) => WORKLOADS[w].warmup,
