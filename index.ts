@@ -67,12 +67,14 @@ const host = new NativeHost(`virtperf-${x.stack}-host`, { plan: p.host, address,
 const images = new Map<string, { resource: pulumi.Resource; tag?: pulumi.Output<string> }>();
 for (const i of p.images) {
   const name = `virtperf-${x.stack}-${i.name}`;
-  const after = [host, ...(i.after ?? []).map((id) => images.get(id)!.resource)];
+  const from = (i.after ?? []).map((id) => images.get(id)!.resource);
+  const after = [host, ...from];
   if (i.resource === "docker-image") {
     const image = new DockerImage(name, { plan: { tag: i.tag!, commands: i.commands }, address, dependsOn: after, ...privateKey });
     images.set(i.id, { resource: image, tag: image.tag });
   } else {
-    images.set(i.id, { resource: new CommandChain(name, { ...chainCtx, commands: i.commands, dir: root, after }) });
+    // Its first step's trigger names the image it is made from (mock tests see the order).
+    images.set(i.id, { resource: new CommandChain(name, { ...chainCtx, commands: i.commands, dir: root, after, ...(from.length ? { first: from.at(-1)!.urn } : {}) }) });
   }
 }
 // Each environment is its kind's component (loaded on demand: the planner and e2e never load Pulumi).

@@ -59,12 +59,13 @@ export interface ChainContext {
  * Returns them in order (the last one is what "after the whole chain" depends on).
  */
 export function chainCommands(
-  name: string, commands: readonly CommandSpec[], ctx: ChainContext, opts: { parent: pulumi.Resource; after?: readonly pulumi.Resource[] },
+  name: string, commands: readonly CommandSpec[], ctx: ChainContext,
+  opts: { parent: pulumi.Resource; after?: readonly pulumi.Resource[]; first?: pulumi.Input<string> },
 ): (local.Command | remote.Command)[] {
   const out: (local.Command | remote.Command)[] = [];
   let previous: local.Command | remote.Command | undefined;
   for (const child of commandArgs(commands, ctx.address)) {
-    const triggers = [previous ? previous.urn : "first", ...child.triggers];
+    const triggers = [previous ? previous.urn : (opts.first ?? "first"), ...child.triggers];
     const o: pulumi.CustomResourceOptions = { parent: opts.parent, dependsOn: previous ? [previous] : [...(opts.after ?? [])] };
     if (child.via === "local") {
       previous = new local.Command(`${name}-${child.role}`, {
@@ -86,6 +87,11 @@ export interface CommandChainArgs extends ChainContext {
   readonly commands: readonly CommandSpec[];
   /** What the first step waits for. Default: nothing. */
   readonly after?: readonly pulumi.Resource[];
+  /**
+   * The first step's leading trigger instead of "first": the URN of what the chain is made from (an
+   * image made from another image), so the order is in the inputs as the steps' own is. Default "first".
+   */
+  readonly first?: pulumi.Input<string>;
 }
 
 /** `virtperf:stacks:CommandChain`: a bare list of commands (image builds, facts, an environment's own steps). */
@@ -97,7 +103,7 @@ export class CommandChain extends pulumi.ComponentResource {
 
   constructor(name: string, args: CommandChainArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("virtperf:stacks:CommandChain", name, {}, opts);
-    this.steps = chainCommands(name, args.commands, args, { parent: this, ...(args.after ? { after: args.after } : {}) });
+    this.steps = chainCommands(name, args.commands, args, { parent: this, ...(args.after ? { after: args.after } : {}), ...(args.first ? { first: args.first } : {}) });
     this.last = this.steps[this.steps.length - 1];
     this.registerOutputs({});
   }

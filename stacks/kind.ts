@@ -42,8 +42,8 @@ export interface KindPreflight {
   workloadTools?(x: Experiment): ToolNeed[];
   /** Its environments are guests: the stack's KVM proof (stacks/kvm/acceleration.ts) decides their acceleration. */
   readonly guests?: boolean;
-  /** Bash functions the observe calls use (the kind's observe.sh). Kinds may share a library: each is sent once. */
-  readonly library?: string;
+  /** Bash functions the observe calls use (the kind's observe.sh; or several, another kind's among them: each is sent once). */
+  readonly library?: string | readonly string[];
   /** Bash calls that observe, printing `<key>=<value>` lines (a line another kind also makes runs once). */
   observe?(x: Experiment, envs: Envs): string[];
   /** Checks of this kind from the observations. */

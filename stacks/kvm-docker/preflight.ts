@@ -5,7 +5,6 @@
  * image and saves it into the guest image. The guest's own dockerd is proven by the bring-up (it must
  * answer) and its limits by the facts (what the container really got).
  */
-import { readFileSync } from "node:fs";
 import { shq } from "../../lib/shell.ts";
 import type { KindPreflight } from "../kind.ts";
 import { GiB, MiB, type Envs } from "../preflight/check.ts";
@@ -27,7 +26,7 @@ export const LOADED_TOOLS_BYTES = 1.5 * GiB;
 
 export const kvmDockerPreflight = {
   tools: [...kvmPreflight.tools, ...dockerPreflight.tools],
-  library: [GUEST_OBSERVE_LIBRARY, readFileSync(new URL("../docker/observe.sh", import.meta.url), "utf8")].join("\n"),
+  library: [GUEST_OBSERVE_LIBRARY, dockerPreflight.library],
   guests: true,
   observe: (x) => [`obs_file guestDockerImage ${shq(imageOf(x).base)}`, ...guestObserveCalls(x), ...dockerObserveCalls(x)],
   checks: (x, o, envs) => [...guestChecks(x, o, envs), dockerDaemonCheck(o, envs.map((e) => e.name))],

@@ -46,7 +46,7 @@ export function observationScript(x: Experiment): string {
   const libraries: string[] = [];
   for (const kind of kinds) {
     const p = kindModule(kind).preflight;
-    if (p.library) libraries.push(p.library);
+    if (p.library) libraries.push(...(typeof p.library === "string" ? [p.library] : p.library));
     calls.push(...(p.observe?.(x, x.environments.filter((e) => e.options.kind === kind)) ?? []));
   }
   // Kinds that share observations (guests of two kinds: libvirt, hugepages, the KVM proof) send the same lines: each runs once.
