@@ -28,7 +28,8 @@ export function kvmDockerAspects(facts: KvmDockerFacts): Aspects {
   const container = facts.container ? dockerAspects(facts.container, undefined) : {};
   const out: Aspects = {};
   const set = (key: keyof Aspects, v: string | undefined) => { if (v) out[key] = v; };
-  set("cpuset", layers(container.cpuset && `${container.cpuset} of the guest's vCPUs`, guest.cpuset));
+  // "0-1 (docker --cpuset-cpus)" -> "0-1 of the guest's vCPUs (docker --cpuset-cpus)": its numbers are the guest's.
+  set("cpuset", layers(container.cpuset?.replace(/^(\S+)/, "$1 of the guest's vCPUs"), guest.cpuset));
   set("memory", memoryText(facts, container.memory, guest.memory));
   // A host-network container shares the guest's stack: "host network stack" there is the guest's.
   set("network", layers(container.network?.replace(/^host network stack/, "the guest's network stack"), guest.network));

@@ -38,11 +38,15 @@ export const dockerFactsSchema = z.looseObject({
     memoryBytes: count, memorySwapBytes: count, init: z.boolean().nullable().optional(),
     portBindings: z.record(z.string(), z.array(z.looseObject({ HostIp: text, HostPort: text })).nullable()).nullable().optional(),
     mounts: z.unknown().optional(), labels: z.unknown().optional(), ipAddress: text,
+    /** The container's AppArmor profile ("docker-default"), "" where the kernel has no AppArmor. */
+    appArmorProfile: text,
   }).optional(),
   volume: z.looseObject({ name: text, driver: text, options: z.record(z.string(), z.string()).nullable().optional() }).nullable().optional(),
   daemon: z.looseObject({
     serverVersion: text, storageDriver: text, rootDir: text, cgroupVersion: text, cgroupDriver: text, kernel: text,
     userlandProxy: z.boolean().optional(),
+    /** `docker info`'s SecurityOptions: "name=seccomp,profile=default", "name=apparmor", "name=cgroupns"... */
+    securityOptions: z.array(z.string()).nullable().optional(),
   }).optional(),
   /** How a host client reaches published ports: "docker-proxy (userland relay)", "iptables NAT", "host network". */
   portPath: text,

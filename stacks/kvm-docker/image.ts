@@ -22,8 +22,14 @@ import { shq } from "../../lib/shell.ts";
 
 /** The ImagePlan id: after `docker-tools` (it saves that image), beside `guest-image` (never replacing it). */
 export const GUEST_DOCKER_IMAGE = "guest-image-docker";
-/** What the guest needs beyond the base guest's packages. */
-export const GUEST_DOCKER_PACKAGES = ["docker.io"] as const;
+/**
+ * What the guest needs beyond the base guest's packages: Debian's engine, and AppArmor's tools (a
+ * Recommends of docker.io): Debian's guest kernel enables AppArmor, and dockerd then refuses to start a
+ * container without `apparmor_parser` to load its `docker-default` profile. With them the container is
+ * confined as Docker confines one by default on a Debian host (the facts record the daemon's security
+ * options, beside the host's `docker` environment's).
+ */
+export const GUEST_DOCKER_PACKAGES = ["apparmor", "docker.io"] as const;
 /** Inside the guest: the saved tools image, and the id it was saved with. */
 export const TOOLS_TAR = "/var/lib/virtperf/tools-image.tar";
 export const TOOLS_ID_FILE = "/var/lib/virtperf/tools-image.id";

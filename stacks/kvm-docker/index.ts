@@ -18,7 +18,11 @@ import { GUEST_DOCKER_IMAGE, planGuestDockerImage } from "./image.ts";
 import { kvmDockerPreflight } from "./preflight.ts";
 
 const toolsTag = (x: Experiment) => planDockerImage(x, allPackages()).tag;
-const same = (a: object, b: object) => JSON.stringify(a) === JSON.stringify(b);
+/** Same options: the same fields with the same (primitive) values, in any order. */
+const same = (a: object, b: object) => {
+  const ea = Object.entries(a), eb = new Map(Object.entries(b));
+  return ea.length === eb.size && ea.every(([k, v]) => eb.get(k) === v);
+};
 
 /**
  * The stack's environments it is also compared with: the first `kvm` environment with the same guest

@@ -87,7 +87,7 @@ describe("index.ts under mocks with containers in guests", () => {
       assert.ok(domain.includes(p.spec.image.kernel!), "boots the kernel of the guest image with Docker");
       const container = byName(mine, `virtperf-dev-${env}-container`).inputs.create as string;
       assert.match(container, new RegExp(`--network ${network} `));
-      assert.match(container, /--cpuset-cpus 0-1 --memory 805306368b/);
+      assert.match(container, /--cpuset-cpus 0-1 --memory 671088640b/);
       assert.match(byName(mine, `virtperf-dev-${env}-container`).inputs.delete as string, /docker rm --force/);
     });
   }

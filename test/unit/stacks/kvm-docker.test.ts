@@ -137,8 +137,8 @@ describe("planKvmDocker", () => {
   });
 
   it("refuses a stack memory that leaves the container less than 256 MiB, a user guest image, and another kind", () => {
-    const small = parseExperiment({ environments: ["kvm-docker"], memoryMiB: 400 }, "citest", host);
-    assert.throws(() => planKvmDocker(small, small.environments[0]!, 0, tcg, tools), (e: unknown) => e instanceof ConfigError && e.propertyPath === "virtperf:memoryMiB" && /512 MiB/.test(e.message));
+    const small = parseExperiment({ environments: ["kvm-docker"], memoryMiB: 600 }, "citest", host);
+    assert.throws(() => planKvmDocker(small, small.environments[0]!, 0, tcg, tools), (e: unknown) => e instanceof ConfigError && e.propertyPath === "virtperf:memoryMiB" && /at least 640 MiB/.test(e.message));
     const user = parseExperiment({ environments: ["kvm-docker"], guestImage: "/img/cloud.qcow2" }, "citest", host);
     assert.throws(() => planKvmDocker(user, user.environments[0]!, 0, tcg, tools), (e: unknown) => e instanceof ConfigError && e.propertyPath === "virtperf:guestImage");
     assert.throws(() => planKvmDocker(x, envOf("kvm"), 0, tcg, tools), ProvisionError);
