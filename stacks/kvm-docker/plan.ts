@@ -16,7 +16,8 @@
  * - A volume is a local-driver bind onto a directory on the guest's disk (/var/lib/virtperf/docker-volumes),
  *   as docker's volumes bind a directory on the host's ioDir.
  * - The container lives and dies with its guest: its step (after the domain's) waits for the guest's
- *   dockerd, loads the tools image and runs the container over the guest's SSH; its delete removes the
+ *   dockerd, checks it holds the tools image (loaded when the image was built) and runs the container
+ *   over the guest's SSH; its delete removes the
  *   container while the guest is up, then the domain's delete destroys the guest and its disk.
  * - The runner reaches it as `{kind: docker, container, via: <the guest>}`: SSH into the guest, then
  *   `docker exec` there.
@@ -35,7 +36,7 @@ import {
   renderVolumeCreate, type ContainerSpec,
 } from "../docker/spec.ts";
 import { containerOptions, guestOptions, type KvmDockerOptions } from "./options.ts";
-import { TOOLS_ID_FILE, TOOLS_TAR, guestDockerImage } from "./image.ts";
+import { TOOLS_ID_FILE, guestDockerImage } from "./image.ts";
 
 /**
  * MiB of the guest's memory left to the guest's own system; the container gets the rest. Measured here
@@ -111,7 +112,7 @@ function removeInGuest(c: ContainerSpec): string {
     + (c.volume ? `\nrm -rf ${shq(c.volume.hostDir)}` : "");
 }
 
-/** Bash run inside the guest that brings the container up: dockerd answers, the tools image is loaded, the container runs. */
+/** Bash run inside the guest that brings the container up: dockerd answers and holds the tools image, the container runs. */
 export function containerBringUpScript(c: ContainerSpec, waitS = GUEST_DOCKERD_WAIT_S): string {
   return `set -euo pipefail
 waited=0
@@ -124,16 +125,11 @@ until docker info >/dev/null 2>&1; do
   sleep 1; waited=$((waited + 1))
 done
 echo "guest dockerd answers after $waited s: $(docker version --format '{{.Server.Version}}')"
-if docker image inspect ${shq(c.image)} >/dev/null 2>&1; then
-  echo ${shq(`tools image ${c.image} present in the guest`)}
-else
-  [ -r ${TOOLS_TAR} ] || { echo "the guest image has no ${TOOLS_TAR}: not a guest image with Docker" >&2; exit 1; }
-  t0=$SECONDS
-  docker load --quiet --input ${TOOLS_TAR}
-  echo "tools image loaded in the guest in $((SECONDS - t0)) s"
-fi
-want=$(cat ${TOOLS_ID_FILE}); got=$(docker image inspect --format '{{.Id}}' ${shq(c.image)})
+# The image's build-time boot loaded the tools image (image.ts): the very id the host's tag had.
+got=$(docker image inspect --format '{{.Id}}' ${shq(c.image)} 2>/dev/null) || { echo ${shq(`the guest's dockerd has no ${c.image}: not a guest image with Docker, or one whose build-time boot failed (remove it to rebuild)`)} >&2; exit 1; }
+want=$(cat ${TOOLS_ID_FILE})
 [ "$want" = "$got" ] || { echo ${shq(`the guest's ${c.image} is`)}" $got, not the saved $want" >&2; exit 1; }
+echo ${shq(`tools image ${c.image}`)}" $got in the guest"
 # A leftover of an interrupted bring-up has our name: it is ours, replace it.
 ${removeInGuest(c)}
 ${c.volume ? `mkdir -p ${shq(c.volume.hostDir)}\n${argvToBash(renderVolumeCreate(c.volume))} >/dev/null\n` : ""}${argvToBash(renderDockerRun(c))} >/dev/null

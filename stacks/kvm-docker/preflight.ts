@@ -19,10 +19,8 @@ import type { KvmDockerOptions } from "./options.ts";
 const optionsOf = (e: Envs[number]) => e.options as KvmDockerOptions;
 const imageOf = (x: Experiment) => guestDockerImage(x, planDockerImage(x, allPackages()).tag);
 
-/** Bytes the guest image with Docker needs while it is built: the tree, the saved tools image and the disk image. */
+/** Bytes the guest image with Docker needs while it is built: the tree with the saved tools image, and the disk it is written to and loaded into. */
 export const GUEST_DOCKER_IMAGE_BUILD_BYTES = 5 * GiB;
-/** Bytes the tools image takes once loaded in a guest (its layers unpacked on the guest's disk). */
-export const LOADED_TOOLS_BYTES = 1.5 * GiB;
 
 export const kvmDockerPreflight = {
   tools: [...kvmPreflight.tools, ...dockerPreflight.tools],
@@ -37,10 +35,8 @@ export const kvmDockerPreflight = {
       ...(o.get("file.guestDockerImage") !== "present" ? [{ label: "scratchDir", bytes: GUEST_DOCKER_IMAGE_BUILD_BYTES, for: names, what: "guest image with Docker" }] : []),
       // The tools image on the host: counted by the docker kind when the stack has one.
       ...(!hostDocker && o.get("docker.image") !== "present" ? [{ label: "dockerRoot", bytes: GiB, for: names, what: "tools image" }] : []),
-      ...envs.map((e) => ({
-        label: "scratchDir", bytes: data + LOADED_TOOLS_BYTES + (optionsOf(e).diskFormat === "raw" ? 2.5 * GiB : 512 * MiB),
-        for: [e.name], what: `${e.name} disk (with the tools image loaded)`,
-      })),
+      // A raw disk is a copy of the image (the tools image's layers in it): about 2.5 GiB used.
+      ...envs.map((e) => ({ label: "scratchDir", bytes: data + (optionsOf(e).diskFormat === "raw" ? 3 * GiB : 512 * MiB), for: [e.name], what: `${e.name} disk` })),
     ];
   },
   heldMemory: (x, envs) => ({ mib: envs.length * x.host.memoryMiB, what: "guests with a container inside, up at once" }),

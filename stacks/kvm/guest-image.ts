@@ -122,11 +122,13 @@ RequiredBy=ssh.service
  * The image holds no SSH host key and no authorized key: it is shared by every guest of every stack,
  * and each guest gets its own keys from its seed disk (kvm-plan.ts diskCommand).
  *
- * `extra`: bash run on the finished tree (`$root`) just before it is written to the disk, for an image
- * variant (stacks/kvm-docker/image.ts); it ends with a newline. Without it the text is the base image's,
- * byte for byte, so the base image's hash (and every cached base image) stays as it is.
+ * For an image variant (stacks/kvm-docker/image.ts): `extra`, bash run on the finished tree (`$root`)
+ * just before it is written to the disk, and `afterDisk`, bash run on the written disk (`$tmp/disk.img`,
+ * with its boot files `$tmp/kernel` and `$tmp/initrd`) before it becomes the image; each ends with a
+ * newline. Without them the text is the base image's, byte for byte, so the base image's hash (and every
+ * cached base image) stays as it is.
  */
-export function buildScriptBody(extra = ""): string {
+export function buildScriptBody(extra = "", afterDisk = ""): string {
   const seed = heredoc(SEED_SCRIPT, "VIRTPERF_SEED_SCRIPT"), unit = heredoc(SEED_UNIT, "VIRTPERF_SEED_UNIT");
   return `set -euo pipefail
 mkdir -p "$(dirname "$OUT")"
@@ -164,7 +166,7 @@ install -d "$root${GUEST_DATA_DIR}" "$root${GUEST_WORK_ROOT}"
 ${extra}cp "$(ls "$root"/boot/vmlinuz-* | sort -V | tail -n1)" "$tmp/kernel"
 cp "$(ls "$root"/boot/initrd.img-* | sort -V | tail -n1)" "$tmp/initrd"
 mkfs.ext4 -q -F -L virtperf-root -d "$root" "$tmp/disk.img" "\${DISK_GIB}G"
-mv "$tmp/kernel" "$KERNEL"; mv "$tmp/initrd" "$INITRD"
+${afterDisk}mv "$tmp/kernel" "$KERNEL"; mv "$tmp/initrd" "$INITRD"
 mv "$tmp/disk.img" "$OUT"
 echo "guest image built: $OUT"
 `;
