@@ -35,10 +35,11 @@ describe("KvmDockerGuest under mocks", async () => {
       assert.equal(await promiseOf(guest.domain), `virtperf-citest-${c.env}`);
       assert.equal(await promiseOf(guest.containerName), `virtperf-citest-${c.env}`);
       assert.equal(await promiseOf(guest.acceleration), "tcg");
-      const target = JSON.parse(await promiseOf(guest.target));
-      assert.deepEqual(target, plan.target);
+      const json = await promiseOf(guest.target);
+      assert.deepEqual(JSON.parse(json), plan.target);
+      const target = JSON.parse(json) as { via: { kind: string; via?: { host: string } } };
       assert.equal(target.via.kind, "guest");
-      if (c.address.kind === "ssh") assert.equal(target.via.via.host, "10.0.0.5", "the guest is reached via the SSH host");
+      if (c.address.kind === "ssh") assert.equal(target.via.via?.host, "10.0.0.5", "the guest is reached via the SSH host");
       const want = kvmDockerCommandArgs(plan, c.address);
       const got = allResources().filter((r) => r.name.startsWith(`g-${c.env}-`));
       assert.deepEqual(got.map((r) => r.name), c.roles.map((role) => `g-${c.env}-${role}`));
