@@ -67,7 +67,8 @@ const host = new NativeHost(`virtperf-${x.stack}-host`, { plan: p.host, address,
 const images = new Map<string, { resource: pulumi.Resource; tag?: pulumi.Output<string> }>();
 for (const i of p.images) {
   const name = `virtperf-${x.stack}-${i.name}`;
-  const after = [host, ...(i.after ?? []).map((id) => images.get(id)!.resource)];
+  // The images it is made from first: the first step names the first of them (else the host) in its triggers.
+  const after = [...(i.after ?? []).map((id) => images.get(id)!.resource), host];
   if (i.resource === "docker-image") {
     const image = new DockerImage(name, { plan: { tag: i.tag!, commands: i.commands }, address, dependsOn: after, ...privateKey });
     images.set(i.id, { resource: image, tag: image.tag });

@@ -9,6 +9,7 @@ import type { LocatedRecord, RunFacts } from "./load.ts";
 import { dockerAspects, nativeAspects } from "./facts-host.ts";
 import { kvmAspects } from "./facts-kvm.ts";
 import { podmanAspects } from "./facts-podman.ts";
+import { kvmDockerAspects } from "./facts-kvm-docker.ts";
 import { KIND_NAMES, type KindName } from "../model/kinds.ts";
 import { parseFacts, type NativeFacts } from "../model/facts.ts";
 import { str } from "./facts-json.ts";
@@ -97,6 +98,7 @@ const KIND_ASPECTS: { readonly [K in KindName]: (facts: FactsOf<K>, host: Native
   docker: (facts, host) => dockerAspects(facts, host),
   kvm: (facts) => kvmAspects(facts),
   podman: (facts, host) => podmanAspects(facts, host),
+  "kvm-docker": (facts) => kvmDockerAspects(facts),
 };
 type FactsOf<K extends KindName> = NonNullable<ReturnType<typeof parseFacts<K>>["facts"]>;
 

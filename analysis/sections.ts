@@ -16,6 +16,7 @@ import { buildOverviews, type Overview } from "./overview.ts";
 import { buildRunOrder, type RunOrderPlot } from "./runorder.ts";
 import { buildMetadata, type RunMeta, type ToolInfo } from "./metadata.ts";
 import type { InferOptions } from "./infer.ts";
+import { GUEST_KINDS, type KindName } from "../model/kinds.ts";
 
 export type { Curve } from "./curves.ts";
 
@@ -127,8 +128,9 @@ function withFactsReasons(comparison: Comparison, inputs: LoadedInputs): Compari
     }
     return reasons.get(k)!;
   };
-  if (!comparison.rows.some((r) => r.accelerationReason === null && r.kind === "kvm")) return comparison;
-  return { ...comparison, rows: comparison.rows.map((r) => (r.accelerationReason === null && r.kind === "kvm" && reasonOf(r) !== null ? { ...r, accelerationReason: reasonOf(r) } : r)) };
+  const guest = (r: Row) => GUEST_KINDS.includes(r.kind as KindName);
+  if (!comparison.rows.some((r) => r.accelerationReason === null && guest(r))) return comparison;
+  return { ...comparison, rows: comparison.rows.map((r) => (r.accelerationReason === null && guest(r) && reasonOf(r) !== null ? { ...r, accelerationReason: reasonOf(r) } : r)) };
 }
 
 function sectionAspects(environments: readonly string[], records: readonly LocatedRecord[], inputs: LoadedInputs): Pick<Section, "differences" | "sameEverywhere"> {

@@ -4,7 +4,7 @@
  * the runner reads it as it is, with no defaults of its own. Checked field by field before anything
  * connects (no zod: a trial starts hundreds of times a run and loads only what it needs).
  */
-import { ACCELERATIONS, KIND_NAMES, type GuestAcceleration, type KindName } from "./kinds.ts";
+import { ACCELERATIONS, GUEST_KINDS, KIND_NAMES, type GuestAcceleration, type KindName } from "./kinds.ts";
 import type { TargetSpec } from "./target.ts";
 import { targetProblem } from "./target-check.ts";
 import { nameProblem, pathProblem, portProblem } from "../lib/validate.ts";
@@ -73,6 +73,6 @@ export function environmentProblem(value: unknown): string | undefined {
     const p = f.check(o[k]);
     if (p) return `"${k}" ${p}`;
   }
-  if (o.kind === "kvm" && o.acceleration === "none") return `a kvm environment runs with acceleration kvm or tcg, not none`;
+  if (GUEST_KINDS.includes(o.kind as KindName) && o.acceleration === "none") return `a ${String(o.kind)} environment runs with acceleration kvm or tcg, not none`;
   return undefined;
 }

@@ -38,11 +38,15 @@ export const dockerFactsSchema = z.looseObject({
     memoryBytes: count, memorySwapBytes: count, init: z.boolean().nullable().optional(),
     portBindings: z.record(z.string(), z.array(z.looseObject({ HostIp: text, HostPort: text })).nullable()).nullable().optional(),
     mounts: z.unknown().optional(), labels: z.unknown().optional(), ipAddress: text,
+    /** The container's AppArmor profile ("docker-default"), "" where the kernel has no AppArmor. */
+    appArmorProfile: text,
   }).optional(),
   volume: z.looseObject({ name: text, driver: text, options: z.record(z.string(), z.string()).nullable().optional() }).nullable().optional(),
   daemon: z.looseObject({
     serverVersion: text, storageDriver: text, rootDir: text, cgroupVersion: text, cgroupDriver: text, kernel: text,
     userlandProxy: z.boolean().optional(),
+    /** `docker info`'s SecurityOptions: "name=seccomp,profile=default", "name=apparmor", "name=cgroupns"... */
+    securityOptions: z.array(z.string()).nullable().optional(),
   }).optional(),
   /** How a host client reaches published ports: "docker-proxy (userland relay)", "iptables NAT", "host network". */
   portPath: text,
@@ -85,13 +89,33 @@ export const podmanFactsSchema = z.looseObject({
   inside: z.looseObject({ cpusAllowed: text, nproc: numberish, memoryLimit: numberish, memoryCgroup: text, dataFs: text, uidMap: text, os: text }).optional(),
 });
 
+/**
+ * A container inside a guest (stacks/kvm-docker/): the guest's facts as kvm's, the container's as
+ * docker's (taken inside the guest, where its daemon is), and how its memory was split.
+ */
+export const kvmDockerFactsSchema = z.looseObject({
+  kind: z.literal("kvm-docker").optional(),
+  acceleration: z.enum(["kvm", "tcg"]).optional(), accelerationLabel: text, accelerationReason: text,
+  /** The container gets the guest's memory less the guest system's share (rule: the sentence that says so). */
+  memory: z.looseObject({
+    guestMiB: count, guestSystemMiB: count, containerMiB: count, rule: text,
+    /** What the guest had left with its daemons up and the container idle, and its dockerd + containerd's resident memory. */
+    guestMemAvailableKiB: count, guestDaemonsRssKiB: count,
+  }).optional(),
+  guest: kvmFactsSchema.optional(),
+  container: dockerFactsSchema.optional(),
+});
+
 /** The facts schema of every kind: a kind without one does not compile. */
-export const FACTS_SCHEMAS = { native: nativeFactsSchema, docker: dockerFactsSchema, kvm: kvmFactsSchema, podman: podmanFactsSchema } satisfies { readonly [K in KindName]: z.ZodType };
+export const FACTS_SCHEMAS = {
+  native: nativeFactsSchema, docker: dockerFactsSchema, kvm: kvmFactsSchema, "kvm-docker": kvmDockerFactsSchema, podman: podmanFactsSchema,
+} satisfies { readonly [K in KindName]: z.ZodType };
 
 export type NativeFacts = z.infer<typeof nativeFactsSchema>;
 export type DockerFacts = z.infer<typeof dockerFactsSchema>;
 export type KvmFacts = z.infer<typeof kvmFactsSchema>;
 export type PodmanFacts = z.infer<typeof podmanFactsSchema>;
+export type KvmDockerFacts = z.infer<typeof kvmDockerFactsSchema>;
 
 /** A facts document read with its kind's schema, or undefined (with why) when it does not fit. */
 export function parseFacts<K extends KindName>(kind: K, json: unknown): { facts?: z.infer<(typeof FACTS_SCHEMAS)[K]>; problem?: string } {

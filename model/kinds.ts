@@ -4,8 +4,11 @@
  * stacks/<kind>/ and registered in stacks/kinds.ts, typed over this list, so a kind listed here without a
  * module (or a module not listed) does not compile.
  */
-export const KIND_NAMES = ["native", "docker", "kvm", "podman"] as const;
+export const KIND_NAMES = ["native", "docker", "kvm", "kvm-docker", "podman"] as const;
 export type KindName = (typeof KIND_NAMES)[number];
+
+/** The kinds whose environments run in a guest: their acceleration is "kvm" or "tcg", never "none". */
+export const GUEST_KINDS: readonly KindName[] = ["kvm", "kvm-docker"];
 
 /** How a guest's vCPUs run: "none" for kinds without a guest, "kvm" or "tcg" (software emulation, never passed off as KVM). */
 export const ACCELERATIONS = ["none", "kvm", "tcg"] as const;

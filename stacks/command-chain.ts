@@ -60,7 +60,8 @@ export interface ChainContext {
  * Returns them in order (the last one is what "after the whole chain" depends on).
  */
 export function chainCommands(
-  name: string, commands: readonly CommandSpec[], ctx: ChainContext, opts: { parent: pulumi.Resource; after?: readonly pulumi.Resource[] },
+  name: string, commands: readonly CommandSpec[], ctx: ChainContext,
+  opts: { parent: pulumi.Resource; after?: readonly pulumi.Resource[] },
 ): (local.Command | remote.Command)[] {
   const out: (local.Command | remote.Command)[] = [];
   let previous: local.Command | remote.Command | undefined;

@@ -40,9 +40,11 @@ export interface KindPreflight {
   readonly tools: readonly ToolNeed[];
   /** Commands the host needs that depend on the stack's workloads (native runs them on the host itself). */
   workloadTools?(x: Experiment): ToolNeed[];
-  /** Bash functions the observe calls use (the kind's observe.sh). */
-  readonly library?: string;
-  /** Bash calls that observe, printing `<key>=<value>` lines. */
+  /** Its environments are guests: the stack's KVM proof (stacks/kvm/acceleration.ts) decides their acceleration. */
+  readonly guests?: boolean;
+  /** Bash functions the observe calls use (the kind's observe.sh; or several, another kind's among them: each is sent once). */
+  readonly library?: string | readonly string[];
+  /** Bash calls that observe, printing `<key>=<value>` lines (a line another kind also makes runs once). */
   observe?(x: Experiment, envs: Envs): string[];
   /** Checks of this kind from the observations. */
   checks?(x: Experiment, o: Observations, envs: Envs): Check[];

@@ -10,18 +10,34 @@ import type { Experiment } from "../experiment.ts";
 
 const optionsOf = (e: Envs[number]) => e.options as DockerOptions;
 
-function dockerChecks(o: Observations, envs: Envs): Check[] {
-  const forWhom = envs.map((e) => e.name);
+/** The host's dockerd answers (obs_docker's lines); also for kinds that only build or save the tools image there. */
+export function dockerDaemonCheck(o: Observations, forWhom: string[]): Check {
   const down = o.get("docker.down");
   if (down !== undefined || !o.has("docker.server")) {
-    return [{ id: "docker-daemon", title: "Docker daemon answers", for: forWhom, status: "fail", detail: `docker info: ${down ?? "not observed"}`, fix: "start dockerd: bash scripts/services.sh docker (systemd: systemctl start docker)" }];
+    return { id: "docker-daemon", title: "Docker daemon answers", for: forWhom, status: "fail", detail: `docker info: ${down ?? "not observed"}`, fix: "start dockerd: bash scripts/services.sh docker (systemd: systemctl start docker)" };
   }
+  return { id: "docker-daemon", title: "Docker daemon answers", for: forWhom, status: "ok", detail: `Docker ${o.get("docker.server")}, ${o.get("docker.driver")}, cgroup v${o.get("docker.cgroup")}` };
+}
+
+/** The observe lines of the tools image on the host: the daemon, whether the image is there, the daemon's disk. */
+export function dockerObserveCalls(x: Experiment): string[] {
+  return [
+    "obs_docker",
+    `obs docker.image "$(docker image inspect ${shq(planDockerImage(x, allPackages()).tag)} >/dev/null 2>&1 && echo present || echo absent)"`,
+    `obs_disk dockerRoot "$(docker info --format '{{.DockerRootDir}}' 2>/dev/null || echo /var/lib/docker)"`,
+  ];
+}
+
+function dockerChecks(o: Observations, envs: Envs): Check[] {
+  const forWhom = envs.map((e) => e.name);
+  const daemon = dockerDaemonCheck(o, forWhom);
+  if (daemon.status === "fail") return [daemon];
   const warnings = o.get("docker.warnings") ?? "";
   const noLimits = /No (memory|cpuset|swap) limit support|cpuset.*not supported/i.test(warnings);
   const proxy = o.get("docker.userlandProxy");
   const bridged = envs.filter((e) => optionsOf(e).network === "bridge").map((e) => e.name);
   const checks: Check[] = [
-    { id: "docker-daemon", title: "Docker daemon answers", for: forWhom, status: "ok", detail: `Docker ${o.get("docker.server")}, ${o.get("docker.driver")}, cgroup v${o.get("docker.cgroup")}` },
+    daemon,
     {
       id: "docker-limits", title: "Docker enforces CPU set and memory", for: forWhom, status: noLimits ? "fail" : "ok",
       detail: noLimits ? warnings : "no limit warnings from docker info",
@@ -44,11 +60,7 @@ export const dockerPreflight = {
     { command: "mmdebstrap", package: "mmdebstrap", probe: "mmdebstrap --version" },
   ],
   library: readFileSync(new URL("./observe.sh", import.meta.url), "utf8"),
-  observe: (x: Experiment) => [
-    "obs_docker",
-    `obs docker.image "$(docker image inspect ${shq(planDockerImage(x, allPackages()).tag)} >/dev/null 2>&1 && echo present || echo absent)"`,
-    `obs_disk dockerRoot "$(docker info --format '{{.DockerRootDir}}' 2>/dev/null || echo /var/lib/docker)"`,
-  ],
+  observe: dockerObserveCalls,
   checks: (_x, o, envs) => dockerChecks(o, envs),
   disk: (_x, o, envs, data) => {
     const volume = envs.filter((e) => optionsOf(e).storage === "volume").map((e) => e.name);

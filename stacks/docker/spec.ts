@@ -239,10 +239,11 @@ export function dockerFactsScript(spec: ContainerSpec): string {
     '"networkMode":{{json .HostConfig.NetworkMode}},"cpusetCpus":{{json .HostConfig.CpusetCpus}}',
     '"memoryBytes":{{json .HostConfig.Memory}},"memorySwapBytes":{{json .HostConfig.MemorySwap}}',
     '"init":{{json .HostConfig.Init}},"portBindings":{{json .HostConfig.PortBindings}}',
-    '"mounts":{{json .Mounts}},"labels":{{json .Config.Labels}},"ipAddress":{{json .NetworkSettings.IPAddress}}}'].join(",");
+    '"mounts":{{json .Mounts}},"labels":{{json .Config.Labels}},"ipAddress":{{json .NetworkSettings.IPAddress}}',
+    '"appArmorProfile":{{json .AppArmorProfile}}}'].join(",");
   const daemon = ['{"serverVersion":{{json .ServerVersion}},"storageDriver":{{json .Driver}}',
     '"rootDir":{{json .DockerRootDir}},"cgroupVersion":{{json .CgroupVersion}}',
-    '"cgroupDriver":{{json .CgroupDriver}},"kernel":{{json .KernelVersion}}}'].join(",");
+    '"cgroupDriver":{{json .CgroupDriver}},"kernel":{{json .KernelVersion}},"securityOptions":{{json .SecurityOptions}}}'].join(",");
   // Inside: one "key=value" per line, turned into JSON strings on the host side.
   const inside = [
     `echo "cpusAllowed=$(sed -n 's/^Cpus_allowed_list:\\s*//p' /proc/self/status)"`,

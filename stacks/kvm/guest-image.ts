@@ -121,8 +121,14 @@ RequiredBy=ssh.service
  * OUT, KERNEL, INITRD, HOSTNAME_, DISK_GIB), so its text, and so the cache hash, does not depend on paths.
  * The image holds no SSH host key and no authorized key: it is shared by every guest of every stack,
  * and each guest gets its own keys from its seed disk (kvm-plan.ts diskCommand).
+ *
+ * For an image variant (stacks/kvm-docker/image.ts): `extra`, bash run on the finished tree (`$root`)
+ * just before it is written to the disk, and `afterDisk`, bash run on the written disk (`$tmp/disk.img`,
+ * with its boot files `$tmp/kernel` and `$tmp/initrd`) before it becomes the image; each ends with a
+ * newline. Without them the text is the base image's, byte for byte, so the base image's hash (and every
+ * cached base image) stays as it is.
  */
-export function buildScriptBody(): string {
+export function buildScriptBody(extra = "", afterDisk = ""): string {
   const seed = heredoc(SEED_SCRIPT, "VIRTPERF_SEED_SCRIPT"), unit = heredoc(SEED_UNIT, "VIRTPERF_SEED_UNIT");
   return `set -euo pipefail
 mkdir -p "$(dirname "$OUT")"
@@ -157,10 +163,10 @@ for unit in ${DISABLED_UNITS.join(" ")}; do
   if [ -e "$root/lib/systemd/system/$unit" ]; then systemctl --root="$root" disable "$unit"; systemctl --root="$root" mask "$unit"; fi
 done
 install -d "$root${GUEST_DATA_DIR}" "$root${GUEST_WORK_ROOT}"
-cp "$(ls "$root"/boot/vmlinuz-* | sort -V | tail -n1)" "$tmp/kernel"
+${extra}cp "$(ls "$root"/boot/vmlinuz-* | sort -V | tail -n1)" "$tmp/kernel"
 cp "$(ls "$root"/boot/initrd.img-* | sort -V | tail -n1)" "$tmp/initrd"
 mkfs.ext4 -q -F -L virtperf-root -d "$root" "$tmp/disk.img" "\${DISK_GIB}G"
-mv "$tmp/kernel" "$KERNEL"; mv "$tmp/initrd" "$INITRD"
+${afterDisk}mv "$tmp/kernel" "$KERNEL"; mv "$tmp/initrd" "$INITRD"
 mv "$tmp/disk.img" "$OUT"
 echo "guest image built: $OUT"
 `;
@@ -170,14 +176,39 @@ function hashOf(value: unknown): string {
   return createHash("sha256").update(JSON.stringify(value)).digest("hex").slice(0, 16);
 }
 
+/**
+ * A built image: `<scratchDir>/images/<prefix>-<hash>.{img,vmlinuz,initrd}`, the hash of `inputs` (what
+ * its build depends on: suite, packages, script text, disk size, and a variant's own inputs).
+ */
+export function builtGuestImage(x: Pick<Experiment, "host">, prefix: string, inputs: unknown): GuestImage {
+  const hash = hashOf(inputs);
+  const stem = path.join(x.host.scratchDir, "images", `${prefix}-${hash}`);
+  return { kind: "built", base: `${stem}.img`, kernel: `${stem}.vmlinuz`, initrd: `${stem}.initrd`, cmdline: GUEST_CMDLINE, hash };
+}
+
 /** Paths and boot parameters of the guest base image (built or the user's). */
 export function guestImage(x: Pick<Experiment, "host" | "debianSuite" | "guestImage">, packages: readonly string[] = guestPackages()): GuestImage {
   if (x.guestImage !== undefined) {
     return { kind: "user", base: x.guestImage, identityFile: sshKeyPath(x.host.scratchDir), hash: hashOf({ user: x.guestImage }) };
   }
-  const hash = hashOf({ suite: x.debianSuite, packages: [...packages].sort(), script: buildScriptBody(), diskGiB: GUEST_DISK_GIB });
-  const stem = path.join(x.host.scratchDir, "images", `guest-${hash}`);
-  return { kind: "built", base: `${stem}.img`, kernel: `${stem}.vmlinuz`, initrd: `${stem}.initrd`, cmdline: GUEST_CMDLINE, hash };
+  return builtGuestImage(x, "guest", { suite: x.debianSuite, packages: [...packages].sort(), script: buildScriptBody(), diskGiB: GUEST_DISK_GIB });
+}
+
+/**
+ * The command that builds a built image (`img`) with `body` (buildScriptBody, maybe with a variant's
+ * extra) unless it is cached. `vars`: a variant's own inputs as `NAME=value` lines, set before the body.
+ */
+export function builtImageCommand(
+  role: string, x: Pick<Experiment, "debianSuite">, img: GuestImage, packages: readonly string[], body: string, vars: readonly string[] = [], prelude = "",
+): CommandSpec {
+  const all = [
+    `SUITE=${shq(x.debianSuite)}`, `PACKAGES=${shq(packages.join(","))}`, `OUT=${shq(img.base)}`,
+    `KERNEL=${shq(img.kernel!)}`, `INITRD=${shq(img.initrd!)}`,
+    `HOSTNAME_=${shq(GUEST_HOSTNAME)}`, `DISK_GIB=${GUEST_DISK_GIB}`, ...vars,
+  ];
+  // One build per image at a time: a second caller waits, then finds it cached. Outside the hashed body.
+  const lock = `mkdir -p "$(dirname "$OUT")"\nexec 9>"$OUT.lock"\nflock 9`;
+  return { role, on: "host", triggers: [img.hash], create: `${all.join("\n")}\n${lock}\n${prelude}${body}` };
 }
 
 /**
@@ -189,14 +220,7 @@ export function planGuestImage(x: Pick<Experiment, "host" | "debianSuite" | "gue
   if (img.kind === "user") {
     return { role: "guest-image", on: "host", triggers: [img.hash], create: userImageCheck(img) };
   }
-  const vars = [
-    `SUITE=${shq(x.debianSuite)}`, `PACKAGES=${shq(packages.join(","))}`, `OUT=${shq(img.base)}`,
-    `KERNEL=${shq(img.kernel!)}`, `INITRD=${shq(img.initrd!)}`,
-    `HOSTNAME_=${shq(GUEST_HOSTNAME)}`, `DISK_GIB=${GUEST_DISK_GIB}`,
-  ];
-  // One build per image at a time: a second caller waits, then finds it cached. Outside the hashed body.
-  const lock = `mkdir -p "$(dirname "$OUT")"\nexec 9>"$OUT.lock"\nflock 9`;
-  return { role: "guest-image", on: "host", triggers: [img.hash], create: `${vars.join("\n")}\n${lock}\n${buildScriptBody()}` };
+  return builtImageCommand("guest-image", x, img, packages, buildScriptBody());
 }
 
 function userImageCheck(img: GuestImage): string {

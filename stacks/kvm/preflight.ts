@@ -12,8 +12,38 @@ import type { KvmOptions } from "./options.ts";
 import { guestImage } from "./guest-image.ts";
 import { KVM_BOOT_BOUND_S, kvmCheckTitle, parseKvmProof, resolveAcceleration, type KvmProof } from "./acceleration.ts";
 
-const optionsOf = (e: Envs[number]) => e.options as KvmOptions;
+// Also the guests of other kinds (a container's guest), whose options carry the same guest fields.
+const optionsOf = (e: Envs[number]) => e.options as unknown as Pick<KvmOptions, "hugepages" | "diskFormat">;
 const hugepageEnvs = (envs: Envs) => envs.filter((e) => optionsOf(e).hugepages);
+
+/**
+ * MiB of hugepages the stack's guests hold at once, whatever their kind (a kvm guest, or the guest a
+ * container lives in: any environment whose options ask for hugepages), so one observation judges them all.
+ */
+export function stackHugepagesMiB(x: Experiment): number {
+  return x.environments.filter((e) => (e.options as { hugepages?: unknown }).hugepages === true).length * x.host.memoryMiB;
+}
+
+/**
+ * The observe calls every kind with guests makes (the same lines, so the pre-flight runs each once):
+ * libvirt, the stack's hugepages, and the KVM proof (booting the base guest image's kernel when built).
+ */
+export function guestObserveCalls(x: Experiment): string[] {
+  const huge = stackHugepagesMiB(x);
+  return [
+    "obs_libvirt", ...(huge ? [`obs_hugepages ${huge}`] : []),
+    ...(wantsProof(x) ? [`VIRTPERF_KVM_BOUND_S=${KVM_BOOT_BOUND_S} VIRTPERF_KVM_KERNEL=${shq(guestImage(x).kernel ?? "")} kvm_proof`] : []),
+  ];
+}
+
+/** The bash functions guestObserveCalls uses (kvm's observe.sh and the proof). */
+export const GUEST_OBSERVE_LIBRARY = [readFileSync(new URL("./observe.sh", import.meta.url), "utf8"), readFileSync(new URL("./kvm-proof.sh", import.meta.url), "utf8")].join("\n");
+
+/** The checks every kind with guests makes for its environments: libvirt, their hugepages, the acceleration. */
+export function guestChecks(x: Experiment, o: Observations, envs: Envs): Check[] {
+  const forWhom = envs.map((e) => e.name);
+  return [...libvirtChecks(o, forWhom), ...hugepagesCheck(x, o, envs), ...accelerationChecks(x, proofOf(x, o), forWhom)];
+}
 
 /** The KVM proof runs only for guests that may use KVM. */
 export const wantsProof = (x: Experiment) => x.acceleration !== "tcg";
@@ -49,7 +79,7 @@ function hugepagesCheck(x: Experiment, o: Observations, envs: Envs): Check[] {
   const r = o.get("hugepages.reserve") ?? "not observed";
   const m = /^(\d+)\/(\d+)$/.exec(r);
   const ok = !!m && Number(m[1]) >= Number(m[2]);
-  const need = forWhom.length * x.host.memoryMiB;
+  const need = stackHugepagesMiB(x);
   return [{
     id: "hugepages", title: "hugepages for guest memory", for: forWhom, status: ok ? "ok" : "fail",
     detail: ok ? `${m![2]} pages of ${o.get("hugepages.sizeKiB")} KiB reserved and released (${need} MiB)` : m ? `only ${m[1]} of ${m[2]} pages could be reserved (${need} MiB needed)` : `reserving ${need} MiB: ${r}`,
@@ -86,20 +116,10 @@ export const kvmPreflight = {
     { command: "ssh-keygen", package: "openssh-client" }, { command: "jq", package: "jq", probe: "jq --version" },
     { command: "flock", package: "util-linux" }, { command: "setpriv", package: "util-linux" },
   ],
-  library: [readFileSync(new URL("./observe.sh", import.meta.url), "utf8"), readFileSync(new URL("./kvm-proof.sh", import.meta.url), "utf8")].join("\n"),
-  observe: (x, envs) => {
-    const img = guestImage(x);
-    const huge = hugepageEnvs(envs).length * x.host.memoryMiB;
-    return [
-      "obs_libvirt", `obs_file guestImage ${shq(img.base)}`,
-      ...(huge ? [`obs_hugepages ${huge}`] : []),
-      ...(wantsProof(x) ? [`VIRTPERF_KVM_BOUND_S=${KVM_BOOT_BOUND_S} VIRTPERF_KVM_KERNEL=${shq(img.kernel ?? "")} kvm_proof`] : []),
-    ];
-  },
-  checks: (x, o, envs) => {
-    const forWhom = envs.map((e) => e.name);
-    return [...libvirtChecks(o, forWhom), ...hugepagesCheck(x, o, envs), ...accelerationChecks(x, proofOf(x, o), forWhom)];
-  },
+  library: GUEST_OBSERVE_LIBRARY,
+  guests: true,
+  observe: (x) => [`obs_file guestImage ${shq(guestImage(x).base)}`, ...guestObserveCalls(x)],
+  checks: guestChecks,
   disk: (_x, o, envs, data) => [
     ...(o.get("file.guestImage") !== "present" ? [{ label: "scratchDir", bytes: 3 * GiB, for: envs.map((e) => e.name), what: "guest image" }] : []),
     ...envs.map((e) => ({ label: "scratchDir", bytes: data + (optionsOf(e).diskFormat === "raw" ? 1.5 * GiB : 512 * MiB), for: [e.name], what: `${e.name} disk` })),

@@ -123,11 +123,25 @@ function expandCpus(text: string): number[] {
   });
 }
 
+/**
+ * Checks two kinds made alike (the same id, status, detail and fix: libvirt or the KVM proof for kvm
+ * guests and for the guests containers live in) become one row for all their environments.
+ */
+export function mergeChecks(checks: readonly Check[]): Check[] {
+  const out: Check[] = [];
+  for (const c of checks) {
+    const i = out.findIndex((d) => d.id === c.id && d.status === c.status && d.detail === c.detail && d.fix === c.fix && d.title === c.title);
+    if (i < 0) out.push(c);
+    else out[i] = { ...out[i]!, for: [...new Set([...out[i]!.for, ...c.for])] };
+  }
+  return out;
+}
+
 /** Every check of the experiment, from the host's observations (the KVM proof's lines among them). */
 export function evaluate(x: Experiment, o: Observations): Check[] {
   return [
     ...hostShapeChecks(x, o), ...toolChecks(x, o),
-    ...kindsOf(x).flatMap((k) => kindModule(k).preflight.checks?.(x, o, envsOf(x, k)) ?? []),
+    ...mergeChecks(kindsOf(x).flatMap((k) => kindModule(k).preflight.checks?.(x, o, envsOf(x, k)) ?? [])),
     ...diskChecks(x, o),
   ];
 }

@@ -46,10 +46,11 @@ export function observationScript(x: Experiment): string {
   const libraries: string[] = [];
   for (const kind of kinds) {
     const p = kindModule(kind).preflight;
-    if (p.library) libraries.push(p.library);
+    if (p.library) libraries.push(...(typeof p.library === "string" ? [p.library] : p.library));
     calls.push(...(p.observe?.(x, x.environments.filter((e) => e.options.kind === kind)) ?? []));
   }
-  return ["set -u", OBSERVE_SH, ...libraries, ...calls, ""].join("\n");
+  // Kinds that share observations (guests of two kinds: libvirt, hugepages, the KVM proof) send the same lines: each runs once.
+  return ["set -u", OBSERVE_SH, ...new Set(libraries), ...new Set(calls), ""].join("\n");
 }
 
 /**
@@ -84,7 +85,7 @@ export function preflight(x: Experiment, env: NodeJS.ProcessEnv = process.env): 
   const injected = env[OBSERVATIONS_ENV];
   const { text, where } = injected !== undefined ? { text: injected, where: "injected observations" } : runOnHost(x, observationScript(x));
   const o = parseObservations(text);
-  const proof = kindsOf(x).includes("kvm") ? proofOf(x, o) : undefined;
+  const proof = kindsOf(x).some((k) => kindModule(k).preflight.guests) ? proofOf(x, o) : undefined;
   return { checks: evaluate(x, o), where, ...(proof ? { proof } : {}) };
 }
 
