@@ -150,5 +150,7 @@ describe(`containers in KVM guests for real (stack ${STACK}, TCG here)`, { timeo
     });
   }
 
-  it("leaves no domain of the stack", async () => assert.deepEqual(await ourDomains(), []));
+  // Only this test's domains: another run on this machine may own other domains of the same stack.
+  it("leaves none of its domains", async () =>
+    assert.deepEqual((await ourDomains()).filter((d) => envs.some((e) => e.spec.guest.name === d)), []));
 });
