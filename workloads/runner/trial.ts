@@ -6,7 +6,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import type { HostShape, ProfileName, RawRun, Workload } from "../contract.ts";
+import type { HostShape, ProfileName, RawRun, TrialSteps, Workload } from "../contract.ts";
 import type { ListenAddress, Running, Target } from "./target.ts";
 import type { TrialRecord } from "../record.ts";
 import { InstallError, InterruptedError, VirtperfError, WorkloadRunError, tail } from "../../lib/errors.ts";
@@ -61,6 +61,8 @@ export interface TrialRequest {
   readonly install: boolean;
   /** Stops the trial (Ctrl-C, SIGTERM): the running step's far side is stopped, cleanup runs, the record says why. */
   readonly signal?: AbortSignal;
+  /** Caps every step's time limit (the workload's own limits otherwise), seconds. */
+  readonly maxStepS?: number;
 }
 
 export interface TrialTimings {
@@ -138,10 +140,10 @@ export async function runTrial(req: TrialRequest): Promise<TrialOutcome> {
       interrupted();
     }
     const ports = req.env.ports.length >= w.ports ? req.env.ports.slice(0, w.ports) : await allocatePorts(w.ports);
-    const steps = w.steps(params, {
+    const steps = capSteps(w.steps(params, {
       workDir: sides.dirs.env, dataDir, ports, serverHost, shape: req.env.shape,
       bindHost: listen.bind, clientHost: clientAddress(serverHost, listen, clientSrc), secret: randomBytes(12).toString("hex"),
-    });
+    }), req.maxStepS);
     let server: Running | undefined;
     try {
       if (steps.setup) checkStep("setup", steps.setup, await timed(() => runStep(sides, steps.setup!)));
@@ -175,22 +177,24 @@ export async function runTrial(req: TrialRequest): Promise<TrialOutcome> {
     if (clientBegan) await settle(sides.client.exec(`rm -rf ${shq(sides.dirs.client)}`, { timeoutS: 60 }));
   }
   timings.totalMs = performance.now() - t0;
-  const record: TrialRecord = {
-    // The literal is checked against record.ts's schema by the type; importing the validator would cost every trial 0.3 s.
-    schema: "virtperf.trial/1", stack: req.stack, run: req.run, host: req.host,
-    environment: req.env.name, kind: req.env.kind, acceleration: req.env.acceleration,
-    ...(req.env.accelerationReason ? { accelerationReason: req.env.accelerationReason } : {}),
-    ...(req.env.calibrationOf ? { calibrationOf: req.env.calibrationOf } : {}),
-    workload: w.name, profile: req.profile, rep: req.rep, order: req.order, seed: req.seed, warmup: req.warmup,
-    startedAt: startedAt.toISOString(), durationS: round3(timings.totalMs / 1000),
-    toolS: round3((runRaw?.durationMs ?? 0) / 1000),
-    status: error ? "failed" : "ok", cases,
-    tool: { name: w.tool.name, version: tool.version, ...(tool.sha256 ? { sha256: tool.sha256 } : {}) },
+  const record = recordOf(req, {
+    startedAt, durationMs: timings.totalMs, toolMs: runRaw?.durationMs ?? 0, cases, tool, error, rawPath,
     ...(context.env ? { context: { env: context.env, ...(context.client ? { client: context.client } : {}) } } : {}),
     ...(contamination ? { contamination } : {}),
-    raw: rawPath, error,
-  };
+  });
   return { record, timings };
+}
+
+/** The steps with every time limit at most `maxS` seconds (a server's readiness wait too). */
+function capSteps(steps: TrialSteps, maxS: number | undefined): TrialSteps {
+  if (maxS === undefined) return steps;
+  const cap = <S extends { timeoutS: number }>(st: S | undefined): S | undefined => st && { ...st, timeoutS: Math.min(st.timeoutS, maxS) };
+  return {
+    ...steps, run: cap(steps.run)!,
+    ...(steps.setup ? { setup: cap(steps.setup)! } : {}), ...(steps.prepare ? { prepare: cap(steps.prepare)! } : {}),
+    ...(steps.cleanup ? { cleanup: cap(steps.cleanup)! } : {}),
+    ...(steps.server ? { server: { ...steps.server, readyTimeoutS: Math.min(steps.server.readyTimeoutS, maxS) } } : {}),
+  };
 }
 
 /** Seconds a server's trial shell may live beyond the prepare and run steps' own limits. */
@@ -219,6 +223,43 @@ export function clientAddress(serverHost: string, listen: ListenAddress, routeSr
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+interface RecordParts {
+  readonly startedAt: Date;
+  readonly durationMs: number;
+  readonly toolMs: number;
+  readonly cases: TrialRecord["cases"];
+  readonly tool: SideFacts;
+  readonly error: TrialRecord["error"];
+  readonly rawPath: string | null;
+  readonly context?: TrialRecord["context"];
+  readonly contamination?: Contamination;
+}
+
+function recordOf(req: TrialRequest, p: RecordParts): TrialRecord {
+  return {
+    // The literal is checked against record.ts's schema by the type; importing the validator would cost every trial 0.3 s.
+    schema: "virtperf.trial/1", stack: req.stack, run: req.run, host: req.host,
+    environment: req.env.name, kind: req.env.kind, acceleration: req.env.acceleration,
+    ...(req.env.accelerationReason ? { accelerationReason: req.env.accelerationReason } : {}),
+    ...(req.env.calibrationOf ? { calibrationOf: req.env.calibrationOf } : {}),
+    workload: req.workload.name, profile: req.profile, rep: req.rep, order: req.order, seed: req.seed, warmup: req.warmup,
+    startedAt: p.startedAt.toISOString(), durationS: round3(p.durationMs / 1000), toolS: round3(p.toolMs / 1000),
+    status: p.error ? "failed" : "ok", cases: p.cases,
+    tool: { name: req.workload.tool.name, version: p.tool.version, ...(p.tool.sha256 ? { sha256: p.tool.sha256 } : {}) },
+    ...(p.context ? { context: p.context } : {}),
+    ...(p.contamination ? { contamination: p.contamination } : {}),
+    raw: p.rawPath, error: p.error,
+  };
+}
+
+/** The failed record of a trial that was not run (its results folder cannot take a record, say), with the reason. */
+export function notRunRecord(req: TrialRequest, message: string): TrialRecord {
+  return recordOf(req, {
+    startedAt: new Date(), durationMs: 0, toolMs: 0, cases: [], tool: { version: "unknown" }, rawPath: null,
+    error: { message, exitCode: null, signal: null, timedOut: false, stderrTail: "" },
+  });
+}
 
 function toRecordError(e: unknown, runRaw: RawRun | undefined): NonNullable<TrialRecord["error"]> {
   const message = e instanceof VirtperfError ? e.message : e instanceof Error ? e.message : String(e);
