@@ -178,7 +178,8 @@ async function runTrials(p: Plan, log: string, stop: Stop): Promise<{ ok: number
     estLeft -= t.estimateS; spentEst += t.estimateS; spentReal += took;
     // Time left: the planner's estimates, scaled by how this run's trials compared with them so far.
     const left = estLeft * (spentReal / spentEst);
-    const why = ok ? "" : ` (${state.record?.error?.message.split("\n")[0] ?? "no record; see e2e.log"})`;
+    const why = ok ? "" : r.code === 3 ? " (its record could not be written to the results folder: kept pending)"
+      : ` (${state.record?.error?.message.split("\n")[0] ?? "no record; see e2e.log"})`;
     console.log(`${ok ? "ok" : "FAILED"} ${took.toFixed(1)}s, ${fmtS(left)} left${why}`);
     if (r.code === 3) {
       return { ...counts, halted: `the record of trial ${t.id} could not be written to ${p.resultsDir}: kept in ${pendingFile(dir)}; ` +

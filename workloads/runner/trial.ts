@@ -302,7 +302,8 @@ async function beginSide(req: TrialRequest, w: Workload, side: "env" | "client",
     : "";
   const script = [
     ...(side === "env" ? [leftoverScript(req.env.workRoot, shq)] : []),
-    ...reqs.map((r) => `command -v ${shq(r.command)} >/dev/null || echo missing ${shq(r.command)}`),
+    // Found AND executable: bash's `command -v` also names a file it cannot run, when nothing better is on PATH.
+    ...reqs.map((r) => `{ p=$(command -v ${shq(r.command)}) && { [ -x "$p" ] || [[ $p != */* ]]; }; } || echo missing ${shq(r.command)}`),
     `mkdir -p ${dirs.map(shq).join(" ")}`,
     version,
     // The source address this side uses towards the server (the client's address the server sees, before any NAT).
