@@ -93,8 +93,9 @@ describe("the SSH host goes away during a trial", { skip: usable ? false : "need
     const a = p.experiment.host.address;
     if (a.kind !== "ssh") throw new Error("not an ssh host");
     for (const c of commandArgs(p.host.commands, a)) {
-      const [file, args] = c.via === "local" ? ["bash", ["-c", c.create]] : ["ssh", [...sshArgs(hostSshTarget(a)), c.create]];
-      const r = await execa(file, args, { reject: false, all: true });
+      const create: string = c.create;
+      const argv: string[] = c.via === "local" ? ["bash", "-c", create] : ["ssh", ...sshArgs(hostSshTarget(a)), create];
+      const r = await execa(argv[0]!, argv.slice(1), { reject: false, all: true });
       assert.equal(r.exitCode, 0, `${c.role}: ${r.all}`);
     }
   });
