@@ -307,7 +307,7 @@ async function beginSide(req: TrialRequest, w: Workload, side: "env" | "client",
     `mkdir -p ${dirs.map(shq).join(" ")}`,
     version,
     // The source address this side uses towards the server (the client's address the server sees, before any NAT).
-    ...(routeTo ? [`r=$(ip -4 route get ${shq(routeTo)} 2>/dev/null) && [[ $r =~ src\ ([0-9.]+) ]] && echo "route.src \${BASH_REMATCH[1]}"`] : []),
+    ...(routeTo ? [routeSrcScript(routeTo)] : []),
     CONTEXT_PROBE,
   ].join("\n");
   const sig = req.signal ? { signal: req.signal } : {};
@@ -329,6 +329,11 @@ async function beginSide(req: TrialRequest, w: Workload, side: "env" | "client",
     version: /^version (.*)$/m.exec(raw.stdout)?.[1]?.trim() || "unknown", ...(sha256 ? { sha256 } : {}),
     context: parseContext(raw.stdout), ...(side === "env" ? { leftovers: parseLeftovers(raw.stdout) } : {}),
   };
+}
+
+/** Bash printing `route.src <address>`: this side's source address towards `to` (nothing when unknown). */
+export function routeSrcScript(to: string): string {
+  return String.raw`r=$(ip -4 route get ${shq(to)} 2>/dev/null) && [[ $r =~ src\ ([0-9.]+) ]] && echo "route.src ${"${BASH_REMATCH[1]}"}"`;
 }
 
 /** Keeps the run step's output verbatim: stdout as the raw file, stderr beside it when there is any. */
