@@ -1,28 +1,36 @@
 /**
  * `virtperf trial`: one trial of one workload on one environment; prints its record on stdout and
- * appends it to <out>/trials.jsonl. Exit 0 when the trial is ok, 1 when it failed, 2 on bad input.
+ * appends it to <out>/trials.jsonl (fsynced; see workloads/record-store.ts). Exit 0 when the trial is ok,
+ * 1 when it failed, 2 on bad input, 3 when its record could not be written to --out (it is then kept in
+ * the pending file and printed; the next trial or run on that folder moves it in), 4 when another run
+ * of the stack holds the stack's lock.
  *
  * The environment comes as one document (`--environment`, model/environment.ts), as the planner writes
  * it; `--env native` alone is the shortcut for a trial by hand on this machine, as it is.
+ *
+ * Interrupts: SIGINT and SIGTERM stop the trial where it is (its far side is stopped, cleanup runs) and
+ * the record says it was interrupted. With VIRTPERF_TRIAL_LIFELINE=stdin (npm run e2e sets it), stdin
+ * closing means the run that started this trial is gone: the same.
  */
 import { Command } from "commander";
-import { appendFile, mkdir } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { cpus, totalmem } from "node:os";
 import { WORKLOADS } from "../workloads/registry.ts";
 import { PROFILES, WORKLOAD_IDS, type ProfileName, type WorkloadId } from "../workloads/contract.ts";
 import type { TargetSpec } from "../model/target.ts";
 import { environmentProblem, type EnvironmentDescription } from "../model/environment.ts";
 import { connect, engineCommand } from "../workloads/runner/targets.ts";
-import { runTrial } from "../workloads/runner/trial.ts";
+import { notRunRecord, runTrial, type TrialRequest } from "../workloads/runner/trial.ts";
+import { flushPending, keepPending, outProblem, writeRecord } from "../workloads/record-store.ts";
+import { acquireRunLock, LockError, type RunLock } from "../lib/run-lock.ts";
 import { hostFingerprint } from "../lib/host.ts";
 import { ConfigError } from "../lib/errors.ts";
 import { shJoin, shq } from "../lib/shell.ts";
-import { intInRange, jsonOption, MAX_SEED, nameOption, nonNegativeInt, oneOf, pathOption } from "./choices.ts";
+import { intInRange, jsonOption, MAX_SEED, nameOption, nonNegativeInt, oneOf, pathOption, positiveInt } from "./choices.ts";
 
 export interface TrialOptions {
   environment?: string; env?: string; workload: string; profile: string; rep: string; order: string; seed: string; stack: string; run: string;
-  contamination?: boolean; out: string; warmup?: boolean; install?: boolean; timings?: boolean;
+  contamination?: boolean; out: string; warmup?: boolean; install?: boolean; timings?: boolean; maxStepS?: string;
 }
 
 /** `--env native` by hand: this machine as it is (its CPUs and memory, no cgroup), data under /var/tmp. */
@@ -67,9 +75,10 @@ export async function trialCommand(o: TrialOptions): Promise<number> {
   const rep = nonNegativeInt("--rep", o.rep), order = nonNegativeInt("--order", o.order), seed = intInRange("--seed", o.seed, 0, MAX_SEED);
   const out = pathOption("--out", o.out, true);
   const d = environmentOf(o);
-  const outcome = await runTrial({
+  const req: TrialRequest = {
     workload, profile, stack: o.stack, run: o.run, host: await hostFingerprint(),
     rep, order, seed, warmup: !!o.warmup, out, install: !!o.install, client: connect(d.client),
+    ...(o.maxStepS === undefined ? {} : { maxStepS: positiveInt("--max-step-s", o.maxStepS) }),
     ...(o.contamination === false ? {} : { hostTarget: { target: connect(d.host), ours: d.host.kind === "local" ? [process.pid] : [] } }),
     env: {
       name: d.name, kind: d.kind, acceleration: d.acceleration, target: connect(d.target), ports: d.ports,
@@ -79,12 +88,73 @@ export async function trialCommand(o: TrialOptions): Promise<number> {
       ...rootPidOf(d.target),
       dataDir: d.dataDir, workRoot: d.workRoot, shape: d.shape,
     },
-  });
-  await mkdir(out, { recursive: true });
+  };
+  let lock: RunLock;
+  try {
+    lock = stackLock(out, o.stack, o.run);
+  } catch (e) {
+    if (!(e instanceof LockError)) throw e;
+    console.error(`virtperf: refused: ${e.shortMessage}`);
+    return 4;
+  }
+  const stop = new AbortController();
+  const unwatch = watchInterrupts(stop);
+  try {
+    return await trialInFolder(req, out, stop.signal, !!o.timings);
+  } finally {
+    unwatch();
+    lock.release();
+  }
+}
+
+/**
+ * A trial whose --out is `<root>/<stack>/<run>` (a stack run's layout) runs under the stack's lock:
+ * its own, or that of the run that started it (e2e). Ad hoc folders take none.
+ */
+function stackLock(out: string, stack: string, run: string): RunLock {
+  if (basename(out) !== run || basename(dirname(out)) !== stack) return { inherited: false, release: () => {} };
+  return acquireRunLock(join(dirname(out), ".lock"), `a run of stack ${stack}`, process.argv.slice(1).join(" ").slice(0, 300));
+}
+
+/** SIGINT, SIGTERM and (when asked) the end of stdin abort the trial; returns the undo. */
+function watchInterrupts(stop: AbortController): () => void {
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (!stop.signal.aborted) console.error(`virtperf: ${sig}: stopping the trial (cleanup runs, the record says so)`);
+    stop.abort(sig);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const onEnd = () => stop.abort("the run that started this trial went away");
+  if (process.env["VIRTPERF_TRIAL_LIFELINE"] === "stdin") {
+    process.stdin.on("end", onEnd).on("error", onEnd).resume();
+    process.stdin.unref();
+  }
+  return () => {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    process.stdin.off("end", onEnd);
+  };
+}
+
+/**
+ * Pending records of the folder first (a full disk earlier), then a check that the folder takes a
+ * write, then the trial; its record is appended, or kept pending (exit 3) when it cannot be.
+ */
+async function trialInFolder(req: TrialRequest, out: string, signal: AbortSignal, timings: boolean): Promise<number> {
+  const flushed = flushPending(out);
+  if (flushed.moved) console.error(`virtperf: moved ${flushed.moved} pending record(s) into ${join(out, "trials.jsonl")}`);
+  const problem = flushed.problem ?? outProblem(out);
+  const outcome = problem
+    ? { record: notRunRecord(req, `not run: ${problem}`), timings: { totalMs: 0, scriptsMs: 0 } }
+    : await runTrial({ ...req, signal });
   const line = JSON.stringify(outcome.record);
-  await appendFile(join(out, "trials.jsonl"), line + "\n");
+  const written = problem ? { written: false as const, reason: problem, pending: keepPending(out, line) } : await writeRecord(out, line);
   console.log(line);
-  if (o.timings) console.error(`virtperf-timings ${JSON.stringify(outcome.timings)}`);
+  if (timings) console.error(`virtperf-timings ${JSON.stringify(outcome.timings)}`);
+  if (!written.written) {
+    console.error(`virtperf: the record was not written: ${written.reason}; ${written.pending ? `kept in ${written.pending} (moved in by the next trial or run on ${out})` : "it is only on stdout above"}; the run should stop: fix the folder (free space, permissions) and run again`);
+    return 3;
+  }
   if (outcome.record.status === "failed") {
     console.error(`virtperf: trial failed: ${outcome.record.error?.message.split("\n")[0]}`);
     return 1;
@@ -110,6 +180,7 @@ export function registerTrial(program: Command, run: (code: Promise<number>) => 
     .option("--install", "apt-get install missing Debian packages")
     .option("--no-contamination", "skip the contamination checks around the run step")
     .option("--timings", "print the runner's timings to stderr")
+    .option("--max-step-s <n>", "cap every step's time limit at n seconds (to see a hung tool stopped quickly; the workload's own limits otherwise)")
     .action(async (o: TrialOptions) => {
       await run(trialCommand(o));
     });

@@ -71,6 +71,9 @@ export class WorkloadRunError extends VirtperfError {
   }
 }
 
+/** The trial was stopped before it finished (Ctrl-C, SIGTERM, the run that started it went away). */
+export class InterruptedError extends VirtperfError {}
+
 /** The tool's output could not be read: names the tool, what was expected and a piece of what came. */
 export class ParseError extends VirtperfError {
   readonly tool: string;

@@ -83,6 +83,26 @@ export interface GuestTargetSpec {
 
 export interface ExecOptions {
   readonly timeoutS: number;
+  /** Aborting closes the lifeline (lifeline.ts): the far side stops the script and all it started. */
+  readonly signal?: AbortSignal;
+}
+
+/** A script running on a target: see Target.start. */
+export interface Running {
+  /** Resolves when the far side has ended, on its own or after close(); never rejects. */
+  readonly done: Promise<RawRun>;
+  /** Resolves true once a stdout line equals `line`, false when the script ended first. */
+  waitForLine(line: string): Promise<boolean>;
+  /** Closes the lifeline: the far side stops the script and everything it started (TERM, 5 s, KILL). */
+  close(): void;
+}
+
+/** Where servers of a target listen (see Target.listenAddress). */
+export interface ListenAddress {
+  /** The address a server binds to: the one its clients connect to, seen from inside the target. */
+  readonly bind: string;
+  /** Where a client on the host's loopback appears from to the server, when NAT is on the way (a Docker bridge's gateway). */
+  readonly loopbackPeer?: string;
 }
 
 export interface Target {
@@ -90,6 +110,13 @@ export interface Target {
   readonly description: string;
   /** Address a client elsewhere on the host uses to reach servers in this target. */
   serverHost(): Promise<string>;
+  /** Where servers in this target listen: the address its clients reach (never every interface, when that can be known). */
+  listenAddress(): Promise<ListenAddress>;
   /** Runs a bash script (`bash -s` with the script on stdin). Never throws for a non-zero exit. */
   exec(script: string, opts: ExecOptions): Promise<RawRun>;
+  /**
+   * Starts a bash script that runs until it ends or is closed (a server): its lifeline stays open
+   * meanwhile, so it is stopped, with all it started, when closed or when this runner dies.
+   */
+  start(script: string, opts: ExecOptions): Promise<Running>;
 }

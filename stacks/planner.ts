@@ -60,7 +60,11 @@ function minutesLeft(seconds: number): string {
   return seconds < 60 ? "<1 min left" : `~${Math.round(seconds / 60)} min left`;
 }
 
-/** The bash a trial resource runs: progress line, the runner, the attempt logged; always exits 0 (see results.ts). */
+/**
+ * The bash a trial resource runs: progress line, the runner, the attempt logged. Exits 0 whether the
+ * trial is ok or failed (see results.ts); passes on 3 (its record could not be written to the results
+ * folder: the run must stop) and 4 (another run holds the stack's lock), so the run stops there.
+ */
 export function trialScript(t: Omit<TrialPlan, "command">, x: Experiment, env: EnvironmentPlan, ctx: { run: string; dir: string; total: number; leftS: number }): string {
   const words: (string | number)[] = [
     VIRTPERF_BIN, "trial", "--environment", JSON.stringify(environmentDescription(x, env)),
@@ -73,7 +77,8 @@ export function trialScript(t: Omit<TrialPlan, "command">, x: Experiment, env: E
     `echo ${shq(`trial ${t.order + 1}/${ctx.total} ${what}, ${minutesLeft(ctx.leftS)}`)} >&2`,
     `rc=0; ${shJoin(words)} || rc=$?`,
     // The attempt is logged whatever happened: a runner that died without a record still counts.
-    `mkdir -p ${shq(ctx.dir)} && echo ${shq(t.id)} "$rc" >> ${shq(join(ctx.dir, ATTEMPTS_FILE))}`,
+    `{ mkdir -p ${shq(ctx.dir)} && echo ${shq(t.id)} "$rc" >> ${shq(join(ctx.dir, ATTEMPTS_FILE))}; } 2>/dev/null || echo 'attempt not logged: the results folder cannot be written' >&2`,
+    `case $rc in 3|4) echo ${shq(`trial ${t.id}: exit `)}"$rc"' - the run stops here (see the message above)' >&2; exit "$rc";; esac`,
     `[ "$rc" = 0 ] || echo ${shq(`trial ${t.id} did not succeed (exit `)}"$rc"') - recorded; the run goes on' >&2`,
     "exit 0",
   ].join("\n");

@@ -9,12 +9,14 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { readTrialsFile, type TrialRecord, type TrialsRead } from "../model/record.ts";
 import type { Experiment } from "./experiment.ts";
 import type { Schedule, TrialPlan } from "./plan.ts";
 
-export const TRIALS_FILE = "trials.jsonl";
+export { TRIALS_FILE } from "../workloads/record-store.ts";
+import { TRIALS_FILE } from "../workloads/record-store.ts";
 export const ATTEMPTS_FILE = "attempts.log";
 
 /** JSON with object keys sorted, so the hash does not depend on key order. */
@@ -27,15 +29,44 @@ function canonical(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** This machine's identity: /etc/machine-id, else its hostname. */
+function localMachine(): string {
+  try {
+    return readFileSync("/etc/machine-id", "utf8").trim() || hostname();
+  } catch {
+    return hostname();
+  }
+}
+
 /**
- * The run id: a hash of what the experiment measures (stack, environments with their options, workloads,
- * profile, repetitions, seed, and the CPU set, memory and acceleration every environment gets). Not the
- * date: running the same experiment again lands in the same run, so it resumes; changing any of these
- * starts a new run. Paths, image names and the results root are not part of it.
+ * Which machine is under test: this one (its machine id), or the SSH host by address and pinned host
+ * key (a rebuilt machine at the same address has a new key). Key file paths are not part of it.
+ */
+function hostIdentity(x: Experiment): unknown {
+  const a = x.host.address;
+  return a.kind === "local" ? { machine: localMachine() } : { host: a.host, port: a.port, user: a.user, hostPublicKey: a.hostPublicKey.trim() };
+}
+
+/** Where network clients run: on the host, or a named second machine (address and pinned key). */
+function clientIdentity(x: Experiment): unknown {
+  const c = x.client;
+  return c.kind === "host" ? "host" : { host: c.target.host, port: c.target.port ?? 22, user: c.target.user, hostPublicKey: c.hostPublicKey?.trim() };
+}
+
+/**
+ * The run id: a hash of everything that changes what is measured (issue 10): the stack; the host under
+ * test (which machine), the disks (scratchDir holds guest disks, ioDir the I/O data and Docker volumes),
+ * the images (Debian suite, Docker base image, a user's guest image), the client machine; the
+ * environments with their options, workloads, profile, repetitions, seed, and the CPU set, memory and
+ * acceleration every environment gets. Not the date: running the same experiment again lands in the
+ * same run, so it resumes; changing any of these starts a new run. The results root is not part of it.
  */
 export function runId(x: Experiment): string {
   const measuring = {
-    stack: x.stack, environments: x.environments, workloads: x.workloads, profile: x.profile,
+    stack: x.stack, host: hostIdentity(x), scratchDir: x.host.scratchDir, ioDir: x.host.ioDir,
+    images: { debianSuite: x.debianSuite, dockerBaseImage: x.dockerBaseImage, guestImage: x.guestImage },
+    client: clientIdentity(x),
+    environments: x.environments, workloads: x.workloads, profile: x.profile,
     repetitions: x.repetitions, seed: x.seed, cpuset: x.host.cpuset, memoryMiB: x.host.memoryMiB,
     acceleration: x.acceleration,
   };

@@ -96,6 +96,16 @@ export interface TrialContext {
   readonly ports: readonly number[];
   /** Address the client uses to reach the server (127.0.0.1 for native and Docker, the guest's address for KVM). */
   readonly serverHost: string;
+  /**
+   * Address the server listens on inside the environment: the one its client reaches (127.0.0.1 for
+   * native and host-network containers, a bridge container's own address behind its NAT, the guest's
+   * address); 0.0.0.0 only for an SSH host reached through an address that is not its own.
+   */
+  readonly bindHost: string;
+  /** Address the server sees its client come from (an account's host part); "%" when it cannot be known. */
+  readonly clientHost: string;
+  /** A random password for this trial's server (redis, MariaDB), new every trial. */
+  readonly secret: string;
   /** CPUs the environment may use (size of its CPU set) and memory, for thread counts. */
   readonly shape: HostShape;
 }

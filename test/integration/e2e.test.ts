@@ -68,7 +68,7 @@ describe("npm run e2e, killed and resumed", { timeout: 15 * 60_000 }, () => {
   before(async () => {
     sh(`bash ${ROOT}/scripts/services.sh`);
     first = await runE2e(KILL_AFTER);
-    const runs = readdirSync(join(RESULTS, STACK));
+    const runs = readdirSync(join(RESULTS, STACK)).filter((d) => d.startsWith("run-")); // not the stack lock (.lock)
     assert.equal(runs.length, 1, `one run folder, got ${runs.join(", ")}`);
     runDir = join(RESULTS, STACK, runs[0]!);
     attemptsAfterKill = readAttempts(runDir);

@@ -53,10 +53,10 @@ function steps(p: MysqlParams, ctx: TrialContext): TrialSteps {
   const paths = pathsOf(ctx);
   const maxThreads = Math.max(...p.threads);
   return {
-    setup: { on: "env", script: setupScript(paths), timeoutS: 120 },
+    setup: { on: "env", script: setupScript(paths, ctx), timeoutS: 120 },
     server: {
       // Room for every sysbench thread plus the prepare and ready-check connections.
-      script: serverScript(paths, port, { bufferPoolMiB: p.bufferPoolMiB, maxConnections: maxThreads + 20 }),
+      script: serverScript(paths, port, ctx.bindHost, { bufferPoolMiB: p.bufferPoolMiB, maxConnections: maxThreads + 20 }),
       readyCheck: readyCheck(paths, port),
       readyTimeoutS: 120,
     },

@@ -1,18 +1,19 @@
 /**
  * The bash scripts of a mysql trial: MariaDB in the environment, sysbench on the client side.
  *
- * Access over NAT: the client's connection reaches the server from a bridge or NAT address, never from
- * localhost, so the server gets a real account `virtperf`@`%` (created by `--init-file` at start-up)
- * with rights on the benchmark database only. We chose that over `--skip-grant-tables` because the
- * paper's MySQL checked privileges on every statement, as any real server does, and an unauthenticated
- * server listening on 0.0.0.0 is not something to leave on a host. The password is not a secret: the
- * server lives for one trial, on a private port, and its datadir is removed afterwards.
+ * Access: the client's connection reaches the server from the client's own address or, behind a
+ * Docker bridge's NAT, from its gateway (TrialContext.clientHost), so the server gets a real account
+ * `virtperf`@`<that address>` (created by `--init-file` at start-up) with rights on the benchmark database
+ * only, and a password new every trial (TrialContext.secret). We chose that over `--skip-grant-tables`
+ * because the paper's MySQL checked privileges on every statement, as any real server does. The server
+ * listens only on the address its client uses (TrialContext.bindHost); the ready check connects over
+ * the server's socket as the unix user install-db made an account for.
  */
 import { shq } from "../../lib/shell.ts";
 import type { TrialContext } from "../contract.ts";
+import { listeningCheck } from "../listening.ts";
 
 export const DB_USER = "virtperf";
-export const DB_PASSWORD = "virtperf";
 export const DB_NAME = "sbtest";
 
 export interface ServerOptions {
@@ -39,9 +40,14 @@ export function pathsOf(ctx: TrialContext): Paths {
   };
 }
 
-/** Env side, before the server: a fresh system database, and the account the client will use. */
-export function setupScript(p: Paths): string {
-  return `rm -rf ${shq(p.datadir)}
+/** An SQL string literal. */
+const sqlString = (s: string) => `'${s.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
+
+/** Env side, before the server: a fresh system database, and the account the client will use (only from its address). */
+export function setupScript(p: Paths, ctx: Pick<TrialContext, "clientHost" | "secret">): string {
+  const account = `'${DB_USER}'@${sqlString(ctx.clientHost)}`;
+  return `umask 077
+rm -rf ${shq(p.datadir)}
 mkdir -p ${shq(p.datadir)}
 # --no-defaults: nothing from /etc/mysql (Debian's socket, datadir, bind address) may leak in.
 if ! mariadb-install-db --no-defaults --datadir=${shq(p.datadir)} --user="$(id -un)" \\
@@ -50,16 +56,16 @@ if ! mariadb-install-db --no-defaults --datadir=${shq(p.datadir)} --user="$(id -
   exit 1
 fi
 cat > ${shq(p.initFile)} <<'VIRTPERF_INIT_SQL'
-CREATE USER IF NOT EXISTS '${DB_USER}'@'%' IDENTIFIED BY '${DB_PASSWORD}';
-GRANT ALL PRIVILEGES ON ${DB_NAME}.* TO '${DB_USER}'@'%';
+CREATE USER IF NOT EXISTS ${account} IDENTIFIED BY ${sqlString(ctx.secret)};
+GRANT ALL PRIVILEGES ON ${DB_NAME}.* TO ${account};
 VIRTPERF_INIT_SQL
 `;
 }
 
 /** Env side, in the foreground. `--user` must name the running user (root here needs `--user=root`). */
-export function serverScript(p: Paths, port: number, o: ServerOptions): string {
+export function serverScript(p: Paths, port: number, bindHost: string, o: ServerOptions): string {
   return `exec mariadbd --no-defaults --user="$(id -un)" --datadir=${shq(p.datadir)} \\
-  --port=${shq(port)} --bind-address=0.0.0.0 --socket=${shq(p.socket)} --pid-file=${shq(p.pidFile)} \\
+  --port=${shq(port)} --bind-address=${shq(bindHost)} --socket=${shq(p.socket)} --pid-file=${shq(p.pidFile)} \\
   --init-file=${shq(p.initFile)} --skip-name-resolve --max-connections=${shq(o.maxConnections)} \\
   --innodb-buffer-pool-size=${shq(`${o.bufferPoolMiB}M`)} \\
   --innodb-buffer-pool-dump-at-shutdown=OFF --innodb-buffer-pool-load-at-startup=OFF
@@ -67,28 +73,30 @@ export function serverScript(p: Paths, port: number, o: ServerOptions): string {
 }
 
 /**
- * Env side. Really queries the server, over TCP, as the benchmark account, and checks the answer comes
- * from OUR datadir: a process that merely started (or another MariaDB, e.g. one socket-activated by
- * systemd's mariadb.socket) does not pass.
+ * Env side. Really queries the server, over its socket as the unix user mariadb-install-db gave an
+ * account (socket authentication: no password), checks the answer comes from OUR datadir (a process
+ * that merely started, or another MariaDB, e.g. one socket-activated by systemd's mariadb.socket, does
+ * not pass), and that TCP is listening on the trial's port.
  */
 export function readyCheck(p: Paths, port: number): string {
-  // Bounded: a port held by something that accepts but never answers would hang the client for minutes.
-  return `test "$(timeout 10 mariadb --no-defaults --connect-timeout=5 --protocol=TCP -h 127.0.0.1 -P ${shq(port)} \\
-  -u ${shq(DB_USER)} -p${shq(DB_PASSWORD)} -N -B -e 'SELECT @@datadir')" = ${shq(`${p.datadir}/`)}`;
+  // Bounded: a server that accepts but never answers would hang the client for minutes.
+  return `test "$(timeout 10 mariadb --no-defaults --connect-timeout=5 --protocol=SOCKET --socket=${shq(p.socket)} \\
+  -u "$(id -un)" -N -B -e 'SELECT @@datadir')" = ${shq(`${p.datadir}/`)} && ${listeningCheck(port, "tcp")}`;
 }
 
 /** sysbench's connection and table options, shared by prepare and run. */
 function sysbenchCommon(ctx: TrialContext, tableSize: number, tables: number): string {
   return [
     "oltp_read_only", "--db-driver=mysql", `--mysql-host=${shq(ctx.serverHost)}`, `--mysql-port=${shq(ctx.ports[0]!)}`,
-    `--mysql-user=${shq(DB_USER)}`, `--mysql-password=${shq(DB_PASSWORD)}`, `--mysql-db=${shq(DB_NAME)}`,
+    `--mysql-user=${shq(DB_USER)}`, `--mysql-password=${shq(ctx.secret)}`, `--mysql-db=${shq(DB_NAME)}`,
     `--tables=${shq(tables)}`, `--table-size=${shq(tableSize)}`,
   ].join(" ");
 }
 
 /** Client side: the database, then the table load (untimed). */
 export function prepareScript(ctx: TrialContext, tableSize: number, tables: number): string {
-  return `mariadb --no-defaults --connect-timeout=30 --protocol=TCP -h ${shq(ctx.serverHost)} -P ${shq(ctx.ports[0]!)} -u ${shq(DB_USER)} -p${shq(DB_PASSWORD)} \\
+  // MYSQL_PWD: the password never on the client's command line.
+  return `MYSQL_PWD=${shq(ctx.secret)} mariadb --no-defaults --connect-timeout=30 --protocol=TCP -h ${shq(ctx.serverHost)} -P ${shq(ctx.ports[0]!)} -u ${shq(DB_USER)} \\
   -e ${shq(`DROP DATABASE IF EXISTS ${DB_NAME}; CREATE DATABASE ${DB_NAME}`)}
 sysbench ${sysbenchCommon(ctx, tableSize, tables)} prepare
 `;

@@ -42,7 +42,9 @@ function steps(p: NuttcpParams, ctx: TrialContext): TrialSteps {
   if (control === undefined || data === undefined) throw new Error("nuttcp needs two ports in the trial context (workload.ports = 2)");
   return {
     server: {
-      script: `exec nuttcp -S --nofork -P ${shq(control)} -p ${shq(data)}\n`,
+      // nuttcp 6 cannot bind its server to one address (no option for it): --no3rdparty at least refuses
+      // third-party transfers; it lives for this trial only, and its lifeline stops it with the trial.
+      script: `exec nuttcp -S --nofork --no3rdparty -P ${shq(control)} -p ${shq(data)}\n`,
       readyCheck: listeningCheck(control, "tcp"),
       readyTimeoutS: 30,
     },

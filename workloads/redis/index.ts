@@ -39,11 +39,17 @@ function params(profile: ProfileName, _shape: HostShape): RedisParams {
   }
 }
 
-function serverScript(port: number, workDir: string): string {
-  // --save '' and --appendonly no: no RDB or AOF, ever; --dir: should anything be written, it lands in
-  // the trial's work directory, which the runner removes.
-  return `exec redis-server --port ${shq(port)} --bind 0.0.0.0 --protected-mode no --save '' --appendonly no \\
-  --daemonize no --dir ${shq(workDir)} --logfile ''
+/**
+ * --bind: only the address the client uses (issue 10: never every interface); the password is the
+ * trial's random secret, in a config file (0600) rather than on the command line; protected mode stays
+ * on. --save '' and --appendonly no: no RDB or AOF, ever; --dir: should anything be written, it lands in
+ * the trial's work directory, which the runner removes.
+ */
+function serverScript(port: number, ctx: TrialContext): string {
+  return `umask 077
+printf 'requirepass %s\\n' ${shq(ctx.secret)} > redis-auth.conf
+exec redis-server ./redis-auth.conf --port ${shq(port)} --bind ${shq(ctx.bindHost)} --save '' --appendonly no \\
+  --daemonize no --dir ${shq(ctx.workDir)} --logfile ''
 `;
 }
 
@@ -55,12 +61,14 @@ const benchmarkLimitS = (p: RedisParams): number => 30 + Math.ceil((OPS.length *
 
 function runScript(p: RedisParams, ctx: TrialContext, port: number): string {
   const host = shq(ctx.serverHost);
-  return `for clients in ${p.clients.map(shq).join(" ")}; do
+  // redis-cli takes the password from REDISCLI_AUTH (never on its command line); redis-benchmark only from -a.
+  return `export REDISCLI_AUTH=${shq(ctx.secret)}
+for clients in ${p.clients.map(shq).join(" ")}; do
   echo ${shq(MARKER_PREFIX)}"$clients"
   flushed=$(redis-cli -h ${host} -p ${shq(port)} flushall)
   [ "$flushed" = OK ] || { echo "FLUSHALL answered: $flushed" >&2; exit 1; }
   # redis-benchmark waits forever when it cannot connect: each run gets its own time limit.
-  timeout ${shq(benchmarkLimitS(p))} redis-benchmark -h ${host} -p ${shq(port)} -c "$clients" -n ${shq(p.requests)} \\
+  timeout ${shq(benchmarkLimitS(p))} redis-benchmark -h ${host} -p ${shq(port)} -a "$REDISCLI_AUTH" -c "$clients" -n ${shq(p.requests)} \\
     -d ${shq(p.valueBytes)} -r ${shq(p.keys)} -t ${OPS.join(",")} --csv
 done
 `;
@@ -71,8 +79,8 @@ function steps(p: RedisParams, ctx: TrialContext): TrialSteps {
   if (port === undefined) throw new Error("redis needs one port in the trial context (workload.ports = 1)");
   return {
     server: {
-      script: serverScript(port, ctx.workDir),
-      readyCheck: `test "$(redis-cli -h 127.0.0.1 -p ${shq(port)} ping)" = PONG`,
+      script: serverScript(port, ctx),
+      readyCheck: `test "$(REDISCLI_AUTH=${shq(ctx.secret)} redis-cli -h ${shq(ctx.bindHost)} -p ${shq(port)} ping)" = PONG`,
       readyTimeoutS: 30,
     },
     run: { on: "client", script: runScript(p, ctx, port), timeoutS: 30 + p.clients.length * (benchmarkLimitS(p) + 10) },

@@ -32,7 +32,7 @@ function params(profile: ProfileName, _shape: HostShape): RrParams {
   return { messageBytes: MESSAGE_BYTES, durationS };
 }
 
-/** The server's list of sockets (sockperf -f): TCP and UDP on one port number, on every address. */
+/** The server's list of sockets (sockperf -f): TCP and UDP on one port number, on the address its client uses. */
 const FEED_FILE = "sockperf-servers.txt";
 
 /**
@@ -40,8 +40,8 @@ const FEED_FILE = "sockperf-servers.txt";
  * connections on this port in TIME_WAIT, and sockperf, unlike nuttcp and redis, does not set the option
  * by default: its bind failed with "Address already in use" right after a nuttcp trial (checked in Docker).
  */
-function serverScript(port: number): string {
-  return `printf '%s\\n' ${shq(`T:0.0.0.0:${port}`)} ${shq(`U:0.0.0.0:${port}`)} > ${FEED_FILE}
+function serverScript(port: number, bindHost: string): string {
+  return `printf '%s\\n' ${shq(`T:${bindHost}:${port}`)} ${shq(`U:${bindHost}:${port}`)} > ${FEED_FILE}
 exec sockperf server -f ${FEED_FILE} --uc-reuseaddr
 `;
 }
@@ -57,7 +57,7 @@ function steps(p: RrParams, ctx: TrialContext): TrialSteps {
   if (port === undefined) throw new Error("rr needs one port in the trial context (workload.ports = 1)");
   return {
     server: {
-      script: serverScript(port),
+      script: serverScript(port, ctx.bindHost),
       readyCheck: `${listeningCheck(port, "tcp")} && ${listeningCheck(port, "udp")}`,
       readyTimeoutS: 30,
     },

@@ -5,12 +5,14 @@
  * not), and the report said Docker beat bare metal by 54 % on Linpack.
  *
  * The trial shell, on the far side of every target (local, ssh, docker exec, guest):
- *   env -i <TRIAL_ENV> [wrap...] timeout -k 5 <T> bash --noprofile --norc -c '<LIMITS>; exec bash ... -s'
+ *   env -i <TRIAL_ENV> [wrap...] bash -c <SUPERVISOR> virtperf-trial <T> <LIMITS>
+ * and the supervisor (lifeline.ts) runs the script as `timeout -k 5 <T> bash --noprofile --norc -c '<LIMITS>; exec bash ... -s'`.
  * `env -i` drops everything the caller, sshd, the image or libvirt put in the environment; the limits are
  * set inside, where the workload runs. What each trial really got is probed (CONTEXT_PROBE) and kept in
  * its record, so the report can show any difference left (a hard limit a container may not raise, the
  * host's /dev/shm, a guest kernel's THP default).
  */
+import { SUPERVISOR } from "./lifeline.ts";
 
 /** The only variables a trial's processes see, the same in every environment. */
 export const TRIAL_ENV: Readonly<Record<string, string>> = {
@@ -41,13 +43,15 @@ export const LIMITS_PRELUDE = [
   "umask 022",
 ].join("; ");
 
-/** The trial shell's words, after the target's own wrap (cgroup join, taskset) is placed by the caller. */
+/**
+ * The trial shell's words, after the target's own wrap (cgroup join, taskset) is placed by the caller:
+ * the supervisor of lifeline.ts, which runs the script under `timeout -k 5 <T>` with the limits.
+ */
 export function trialShell(timeoutS: number, wrap: readonly string[] = []): string[] {
   return [
     "env", "-i", ...Object.entries(TRIAL_ENV).map(([k, v]) => `${k}=${v}`),
     ...wrap,
-    "timeout", "-k", "5", String(Math.ceil(timeoutS)),
-    "bash", "--noprofile", "--norc", "-c", `${LIMITS_PRELUDE}; exec bash --noprofile --norc -s`,
+    "bash", "--noprofile", "--norc", "-c", SUPERVISOR, "virtperf-trial", String(Math.ceil(timeoutS)), LIMITS_PRELUDE,
   ];
 }
 

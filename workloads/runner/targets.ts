@@ -5,9 +5,10 @@
  * and a hung tool is killed where it runs (killing a local `docker exec` or `ssh` client alone would
  * leave it running); a local timeout is only the backstop.
  */
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import type { RawRun } from "../contract.ts";
-import type { ContainerTargetSpec, ExecOptions, SshTargetSpec, Target, TargetSpec } from "../../model/target.ts";
+import type { ContainerTargetSpec, ExecOptions, ListenAddress, Running, SshTargetSpec, Target, TargetSpec } from "../../model/target.ts";
+import { FRAME, frame } from "./lifeline.ts";
 import { ProvisionError } from "../../lib/errors.ts";
 import { heredoc, shJoin, shq } from "../../lib/shell.ts";
 import { sshArgs, sshOptions, type SshConnection } from "../../lib/ssh.ts";
@@ -24,32 +25,73 @@ export function sshRemoteCommand(spec: Pick<SshTargetSpec, "wrap">, timeoutS: nu
 }
 
 /**
- * Runs `file args` with the script on stdin and collects its output; never rejects. The local timeout
- * is a backstop (TERM, then KILL 5 s later): the far side's own `timeout` should fire first. Plain
- * child_process, not execa: it runs several times a trial, and execa alone costs 35 ms to load.
+ * Starts `file args` with the script framed on stdin (lifeline.ts) and keeps stdin open until the far
+ * side ends or `close()` is called: closing it, or this process dying, makes the far side stop the
+ * script and everything it started. Detached (its own session), so a signal to the runner's process
+ * group reaches only the runner, which decides. The local timeout is a backstop: at the limit plus
+ * BACKSTOP_S it closes the lifeline, 10 s later it kills the local process; the far side's own `timeout`
+ * should fire first. Plain child_process, not execa: it runs several times a trial, and execa alone
+ * costs 35 ms to load.
  */
-function run(file: string, args: readonly string[], script: string, opts: ExecOptions): Promise<RawRun> {
+function launch(file: string, args: readonly string[], script: string, opts: ExecOptions): Running {
   const started = performance.now();
-  return new Promise((done) => {
-    const child = spawn(file, args, { stdio: ["pipe", "pipe", "pipe"] });
-    const out: Buffer[] = [], err: Buffer[] = [];
-    let backstop = false, spawnError: Error | undefined;
-    child.stdout.on("data", (b: Buffer) => out.push(b));
-    child.stderr.on("data", (b: Buffer) => err.push(b));
-    child.stdin.on("error", () => {}); // the far side may exit without reading all of the script
-    child.stdin.end(script);
-    const term = setTimeout(() => { backstop = true; child.kill("SIGTERM"); }, (opts.timeoutS + BACKSTOP_S) * 1000);
-    const kill = setTimeout(() => child.kill("SIGKILL"), (opts.timeoutS + BACKSTOP_S + 5) * 1000);
-    child.on("error", (e) => { spawnError = e; });
+  const child = spawn(file, args, { stdio: ["pipe", "pipe", "pipe"], detached: true });
+  const out: Buffer[] = [], err: Buffer[] = [];
+  let backstop = false, spawnError: Error | undefined, ended = false;
+  const waits: { line: string; resolve: (seen: boolean) => void }[] = [];
+  const hasLine = (line: string) => Buffer.concat(out).toString().split("\n").slice(0, -1).includes(line);
+  const close = () => { if (!child.stdin.writableEnded) child.stdin.end(); };
+  child.stdout.on("data", (b: Buffer) => {
+    out.push(b);
+    for (const w of waits.filter((x) => hasLine(x.line))) { waits.splice(waits.indexOf(w), 1); w.resolve(true); }
+  });
+  child.stderr.on("data", (b: Buffer) => err.push(b));
+  child.stdin.on("error", () => {}); // the far side may exit without reading all of the script
+  child.stdin.write(frame(script));
+  const term = setTimeout(() => { backstop = true; close(); }, (opts.timeoutS + BACKSTOP_S) * 1000);
+  const kill = setTimeout(() => child.kill("SIGKILL"), (opts.timeoutS + BACKSTOP_S + 10) * 1000);
+  opts.signal?.addEventListener("abort", close, { once: true });
+  if (opts.signal?.aborted) close();
+  child.on("error", (e) => { spawnError = e; });
+  // The far side is done: end the lifeline here too (an orphaned reader of it on a hop then ends).
+  child.on("exit", close);
+  const done = new Promise<RawRun>((resolve) => {
     child.on("close", (code, signal) => {
+      ended = true;
       clearTimeout(term); clearTimeout(kill);
+      opts.signal?.removeEventListener("abort", close);
+      close();
+      for (const w of waits.splice(0)) w.resolve(false);
       const durationMs = performance.now() - started;
       // `timeout` exits 124 (TERM) or 137 (KILL after -k) when the far side ran out of time.
       const timedOut = backstop || code === 124 || (code === 137 && durationMs >= opts.timeoutS * 1000);
       const stderr = Buffer.concat(err).toString() + (spawnError ? `${file}: ${spawnError.message}\n` : "");
-      done({ stdout: Buffer.concat(out).toString(), stderr, exitCode: code, signal: signal ?? null, durationMs, timedOut });
+      resolve({ stdout: Buffer.concat(out).toString(), stderr, exitCode: code, signal: signal ?? null, durationMs, timedOut });
     });
   });
+  return {
+    done, close,
+    waitForLine: (line) => (hasLine(line) ? Promise.resolve(true) : ended ? Promise.resolve(false) : new Promise((resolve) => waits.push({ line, resolve }))),
+  };
+}
+
+/** A target's exec and start from one way of launching its trial shell. */
+function runner(launchOne: (script: string, opts: ExecOptions) => Promise<Running>): Pick<Target, "exec" | "start"> {
+  return { start: launchOne, exec: async (script, opts) => (await launchOne(script, opts)).done };
+}
+
+/**
+ * `command` with the script framed on its stdin, then this trial shell's own lifeline (fd 3): run on a
+ * hop, it hands the lifeline on, so the next trial shell stops when the runner goes away. Without a
+ * lifeline here (the script run by hand), the script goes unframed and the next shell has none either.
+ */
+function handOn(command: string, script: string, tag: string): string {
+  const doc = heredoc(script, tag);
+  return `${command} < <(if { true <&3; } 2>/dev/null; then echo ${shq(`${FRAME} ${Buffer.byteLength(script)}`)}; fi
+cat ${doc.start}
+${doc.text}
+{ cat <&3; } 2>/dev/null)
+`;
 }
 
 /** How to reach a guest at `address`: root (or the spec's user) with its key, its host key pinned under the domain's name. */
@@ -98,9 +140,7 @@ exit 1
 
 /** Bash run ON a remote host that sends `script` to the guest at `address` (key paths on that host). Pure. */
 export function guestHopScript(spec: TargetSpec & { kind: "guest" }, address: string, script: string, timeoutS: number): string {
-  const doc = heredoc(script, "VIRTPERF_GUEST");
-  const ssh = shJoin(["ssh", ...sshArgs(guestConnection(spec, address)), shJoin(trialShell(timeoutS))]);
-  return `${ssh} ${doc.start}\n${doc.text}\n`;
+  return handOn(shJoin(["ssh", ...sshArgs(guestConnection(spec, address)), shJoin(trialShell(timeoutS))]), script, "VIRTPERF_GUEST");
 }
 
 /**
@@ -122,8 +162,7 @@ export function containerExec(spec: ContainerTargetSpec, timeoutS: number): stri
 
 /** Bash run where the engine is (an SSH host, a guest) that sends `script` into the container. Pure. */
 export function containerHopScript(spec: ContainerTargetSpec, script: string, timeoutS: number): string {
-  const doc = heredoc(script, "VIRTPERF_CONTAINER");
-  return `${shJoin(containerExec(spec, timeoutS))} ${doc.start}\n${doc.text}\n`;
+  return handOn(shJoin(containerExec(spec, timeoutS)), script, "VIRTPERF_CONTAINER");
 }
 
 /** A guest on a remote host: found and reached from that host, over the `via` SSH target. */
@@ -135,9 +174,40 @@ function guestViaTarget(spec: TargetSpec & { kind: "guest" }, via: Omit<SshTarge
   return {
     description: `guest ${spec.domain} via ${hop.description}`,
     serverHost: host,
-    exec: async (script, opts) =>
-      hop.exec(guestHopScript(spec, await host(), script, opts.timeoutS), { timeoutS: opts.timeoutS + HOP_MARGIN_S }),
+    listenAddress: async () => ({ bind: await host() }),
+    ...runner(async (script, opts) => hop.start(guestHopScript(spec, await host(), script, opts.timeoutS), { ...opts, timeoutS: opts.timeoutS + HOP_MARGIN_S })),
   };
+}
+
+/**
+ * Bash for where the daemon runs: a container's network mode, its address and its gateway (one line).
+ * A bridge container's server listens on its own address (the NAT of a published port reaches it
+ * there, never on its loopback); a client on the host's loopback reaches it from the gateway.
+ */
+export function containerAddressScript(spec: Pick<ContainerTargetSpec, "engine" | "user" | "container">): string {
+  return `${shJoin([...engineCommand(spec), "inspect", "--format", "{{.HostConfig.NetworkMode}}{{range .NetworkSettings.Networks}} {{.IPAddress}} {{.Gateway}}{{end}}", spec.container])}`;
+}
+
+/**
+ * A container's listen address from containerAddressScript's line. A host-network container (or one
+ * whose address is unknown, as rootless Podman's slirp4netns reports none) listens where its engine's
+ * host does: `hostBind`, this machine's loopback or the guest's address for a container in a guest.
+ */
+export function parseContainerAddress(line: string, hostBind = "127.0.0.1"): ListenAddress {
+  const [mode, ip, gateway] = line.trim().split(/\s+/);
+  if (mode === "host" || !ip || !/^[0-9.]+$/.test(ip)) return { bind: hostBind };
+  return { bind: ip, ...(gateway && /^[0-9.]+$/.test(gateway) ? { loopbackPeer: gateway } : {}) };
+}
+
+/**
+ * Bash run on an SSH host: its own IPv4 address for `host` (a name is resolved there), or 0.0.0.0 when
+ * that address is not one of the host's (a NAT or floating address in front of it).
+ */
+export function sshListenScript(host: string): string {
+  return `a=${shq(host)}
+case $a in *[!0-9.]*) a=$(getent ahostsv4 "$a" 2>/dev/null | awk 'NR == 1 { print $1 }');; esac
+mine=" $(ip -o -4 addr show 2>/dev/null | awk '{ print $4 }' | tr '\n' ' ')"
+if [ -n "$a" ] && [[ $mine == *" $a/"* ]]; then echo "$a"; else echo 0.0.0.0; fi`;
 }
 
 export function connect(spec: TargetSpec): Target {
@@ -147,32 +217,49 @@ export function connect(spec: TargetSpec): Target {
       return {
         description: wrap.length ? `local (${wrap.join(" ")})` : "local",
         serverHost: async () => "127.0.0.1",
-        exec: (script, opts) => {
+        listenAddress: async () => ({ bind: "127.0.0.1" }),
+        ...runner(async (script, opts) => {
           const [file, ...args] = trialShell(opts.timeoutS, wrap);
-          return run(file!, args, script, opts);
-        },
+          return launch(file!, args, script, opts);
+        }),
       };
     }
-    case "ssh":
-      return {
+    case "ssh": {
+      let listen: Promise<ListenAddress> | undefined;
+      const target: Target = {
         description: `ssh ${spec.user}@${spec.host}${spec.wrap?.length ? ` (${spec.wrap.join(" ")})` : ""}`,
         serverHost: async () => spec.host,
-        exec: (script, opts) => run("ssh", [...sshArgs(spec), sshRemoteCommand(spec, opts.timeoutS)], script, opts),
+        listenAddress: () => (listen ??= target.exec(sshListenScript(spec.host), { timeoutS: 20 }).then((r) => {
+          const a = r.stdout.trim();
+          return { bind: r.exitCode === 0 && /^[0-9.]+$/.test(a) ? a : "0.0.0.0" };
+        })),
+        ...runner(async (script, opts) => launch("ssh", [...sshArgs(spec), sshRemoteCommand(spec, opts.timeoutS)], script, opts)),
       };
+      return target;
+    }
     case "docker": {
       // The engine is used where it runs: this machine, an SSH host (over its pinned SSH), or a guest.
       const hop = spec.via ? connect(spec.via) : undefined;
       const engine = spec.engine ?? "docker";
+      let listen: Promise<ListenAddress> | undefined;
+      const inspect = async (): Promise<ListenAddress> => {
+        const script = containerAddressScript(spec);
+        const r = hop ? await hop.exec(script, { timeoutS: 20 }) : await new Promise<{ exitCode: number; stdout: string }>((resolve) =>
+          execFile("bash", ["-c", script], { timeout: 20_000 }, (e, stdout) => resolve({ exitCode: e ? 1 : 0, stdout })));
+        const hostBind = hop && spec.via?.kind === "guest" ? (await hop.listenAddress()).bind : "127.0.0.1";
+        return parseContainerAddress(r.exitCode === 0 ? r.stdout : "", hostBind);
+      };
       return {
         description: `${engine} exec ${spec.container}${spec.user ? ` as ${spec.user}` : ""}${hop ? ` via ${hop.description}` : ""}`,
         // Ports are published 1:1 where the engine runs (host-network containers listen there directly):
         // on this host's loopback, or on the guest's address for a container inside a guest.
         serverHost: async () => (hop && spec.via?.kind === "guest" ? hop.serverHost() : "127.0.0.1"),
-        exec: (script, opts) => {
-          if (hop) return hop.exec(containerHopScript(spec, script, opts.timeoutS), { timeoutS: opts.timeoutS + HOP_MARGIN_S });
+        listenAddress: () => (listen ??= inspect()),
+        ...runner(async (script, opts) => {
+          if (hop) return hop.start(containerHopScript(spec, script, opts.timeoutS), { ...opts, timeoutS: opts.timeoutS + HOP_MARGIN_S });
           const [file, ...args] = containerExec(spec, opts.timeoutS);
-          return run(file!, args, script, opts);
-        },
+          return launch(file!, args, script, opts);
+        }),
       };
     }
     case "guest": {
@@ -182,8 +269,9 @@ export function connect(spec: TargetSpec): Target {
       return {
         description: `guest ${spec.domain}`,
         serverHost: host,
-        exec: async (script, opts) =>
-          run("ssh", [...sshArgs(guestConnection(spec, await host())), shJoin(trialShell(opts.timeoutS))], script, opts),
+        listenAddress: async () => ({ bind: await host() }),
+        ...runner(async (script, opts) =>
+          launch("ssh", [...sshArgs(guestConnection(spec, await host())), shJoin(trialShell(opts.timeoutS))], script, opts)),
       };
     }
   }

@@ -6,10 +6,10 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import type { HostShape, ProfileName, RawRun, Workload } from "../contract.ts";
-import type { Target } from "../../model/target.ts";
+import type { HostShape, ProfileName, RawRun, TrialSteps, Workload } from "../contract.ts";
+import type { ListenAddress, Running, Target } from "../../model/target.ts";
 import type { TrialRecord } from "../../model/record.ts";
-import { InstallError, VirtperfError, WorkloadRunError, tail } from "../../lib/errors.ts";
+import { InstallError, InterruptedError, VirtperfError, WorkloadRunError, tail } from "../../lib/errors.ts";
 import { shq } from "../../lib/shell.ts";
 import { checkStep, runStep, startServer, stopServer, type Sides } from "./steps.ts";
 import { allocatePorts } from "./ports.ts";
@@ -61,6 +61,10 @@ export interface TrialRequest {
   readonly out: string;
   /** apt-get install missing packages instead of failing. */
   readonly install: boolean;
+  /** Stops the trial (Ctrl-C, SIGTERM): the running step's far side is stopped, cleanup runs, the record says why. */
+  readonly signal?: AbortSignal;
+  /** Caps every step's time limit (the workload's own limits otherwise), seconds. */
+  readonly maxStepS?: number;
 }
 
 export interface TrialTimings {
@@ -75,6 +79,10 @@ export interface TrialOutcome {
   readonly timings: TrialTimings;
 }
 
+/**
+ * Never rejects: whatever fails (an unreachable target, a full disk, an interrupt), the outcome is a
+ * record, `failed` with the reason.
+ */
 export async function runTrial(req: TrialRequest): Promise<TrialOutcome> {
   const startedAt = new Date();
   const t0 = performance.now();
@@ -89,7 +97,6 @@ export async function runTrial(req: TrialRequest): Promise<TrialOutcome> {
     }
   };
   const w = req.workload;
-  const params = w.params(req.profile, req.env.shape);
   const id = `${String(req.order).padStart(3, "0")}-${req.env.name}-${w.name}-r${req.rep}${req.warmup ? "-warmup" : ""}`;
   let tool: SideFacts = { version: "unknown" };
   const context: { env?: TrialContextFacts; client?: TrialContextFacts } = {};
@@ -99,72 +106,163 @@ export async function runTrial(req: TrialRequest): Promise<TrialOutcome> {
   let rawPath: string | null = null;
   let cases: TrialRecord["cases"] = [];
   let error: TrialRecord["error"] = null;
+  // Thrown when the trial was asked to stop: checked after every step, so the reason is the interrupt.
+  const interrupted = () => {
+    if (req.signal?.aborted) throw new InterruptedError(`trial interrupted (${String(req.signal.reason ?? "aborted")}); it did not finish`);
+  };
 
   const suffix = `${id}-${randomBytes(3).toString("hex")}`;
   const sides: Sides = {
     env: req.env.target, client: req.client,
     dirs: { env: `${req.env.workRoot}/${suffix}`, client: `/tmp/virtperf-client-${suffix}` },
+    ...(req.signal ? { signal: req.signal } : {}),
   };
   const dataDir = `${req.env.dataDir}/${suffix}`;
   // The client side is only touched when the workload has something to run there.
   const usesClient = w.tool.on === "client" || w.requires.some((r) => r.on === "client") || w.ports > 0;
+  let began = false, clientBegan = false;
   try {
+    const params = w.params(req.profile, req.env.shape);
+    began = true;
     const envSide = await beginSide(req, w, "env", [sides.dirs.env, dataDir]);
     context.env = envSide.context;
     leftovers = envSide.leftovers ?? [];
     if (w.tool.on === "env") tool = envSide;
+    interrupted();
+    // Servers listen on the address their client uses, and let in that client only (issue 10).
+    const serverHost = await req.env.target.serverHost();
+    const listen = w.ports > 0 ? await req.env.target.listenAddress() : { bind: serverHost };
+    let clientSrc: string | undefined;
     if (usesClient) {
-      const clientSide = await beginSide(req, w, "client", [sides.dirs.client]);
+      clientBegan = true;
+      const clientSide = await beginSide(req, w, "client", [sides.dirs.client], w.ports > 0 ? serverHost : undefined);
       context.client = clientSide.context;
+      clientSrc = clientSide.routeSrc;
       if (w.tool.on === "client") tool = clientSide;
+      interrupted();
     }
     const ports = req.env.ports.length >= w.ports ? req.env.ports.slice(0, w.ports) : await allocatePorts(w.ports);
-    const steps = w.steps(params, {
-      workDir: sides.dirs.env, dataDir, ports, serverHost: await req.env.target.serverHost(), shape: req.env.shape,
-    });
+    const steps = capSteps(w.steps(params, {
+      workDir: sides.dirs.env, dataDir, ports, serverHost, shape: req.env.shape,
+      bindHost: listen.bind, clientHost: clientAddress(serverHost, listen, clientSrc), secret: randomBytes(12).toString("hex"),
+    }), req.maxStepS);
+    let server: Running | undefined;
     try {
       if (steps.setup) checkStep("setup", steps.setup, await timed(() => runStep(sides, steps.setup!)));
-      if (steps.server) await timed(() => startServer(sides, steps.server!));
+      interrupted();
+      if (steps.server) {
+        const lifeS = (steps.prepare?.timeoutS ?? 0) + steps.run.timeoutS + SERVER_MARGIN_S;
+        server = await timed(() => startServer(sides, steps.server!, lifeS, req.signal));
+      }
+      interrupted();
       if (steps.prepare) checkStep("prepare", steps.prepare, await timed(() => runStep(sides, steps.prepare!)));
+      interrupted();
       const before = await snapshot(req);
       runRaw = await timed(() => runStep(sides, steps.run));
+      interrupted();
       const after = await snapshot(req);
       if (before && after) contamination = assess(before, after, { ours: req.hostTarget!.ours, memoryNeedMiB: req.env.shape.memoryMiB, leftovers });
       rawPath = await keepRaw(req.out, id, runRaw);
       checkStep(`${w.tool.name} run`, steps.run, runRaw);
       cases = w.parse(runRaw, params).map((c) => ({ case: c.case, params: { ...c.params }, metrics: c.metrics.map((m) => ({ ...m })) }));
     } finally {
-      if (steps.server) await timed(() => stopServer(sides));
-      if (steps.cleanup) await timed(() => runStep(sides, steps.cleanup!));
+      // Cleanup runs whatever happened, without the abort signal (an interrupt must not skip it).
+      if (server) await timed(() => stopServer(server!));
+      if (steps.cleanup) await settle(timed(() => runStep({ ...sides, signal: undefined }, steps.cleanup!)));
     }
   } catch (e) {
     error = toRecordError(e, runRaw);
     cases = [];
   } finally {
-    await sides.env.exec(`rm -rf ${shq(sides.dirs.env)} ${shq(dataDir)}`, { timeoutS: 120 });
-    if (usesClient) await sides.client.exec(`rm -rf ${shq(sides.dirs.client)}`, { timeoutS: 60 });
+    // An unreachable target throws here too: that must not lose the record.
+    if (began) await settle(sides.env.exec(`rm -rf ${shq(sides.dirs.env)} ${shq(dataDir)}`, { timeoutS: 120 }));
+    if (clientBegan) await settle(sides.client.exec(`rm -rf ${shq(sides.dirs.client)}`, { timeoutS: 60 }));
   }
   timings.totalMs = performance.now() - t0;
-  const record: TrialRecord = {
+  const record = recordOf(req, {
+    startedAt, durationMs: timings.totalMs, toolMs: runRaw?.durationMs ?? 0, cases, tool, error, rawPath,
+    ...(context.env ? { context: { env: context.env, ...(context.client ? { client: context.client } : {}) } } : {}),
+    ...(contamination ? { contamination } : {}),
+  });
+  return { record, timings };
+}
+
+/** The steps with every time limit at most `maxS` seconds (a server's readiness wait too). */
+function capSteps(steps: TrialSteps, maxS: number | undefined): TrialSteps {
+  if (maxS === undefined) return steps;
+  const cap = <S extends { timeoutS: number }>(st: S | undefined): S | undefined => st && { ...st, timeoutS: Math.min(st.timeoutS, maxS) };
+  return {
+    ...steps, run: cap(steps.run)!,
+    ...(steps.setup ? { setup: cap(steps.setup)! } : {}), ...(steps.prepare ? { prepare: cap(steps.prepare)! } : {}),
+    ...(steps.cleanup ? { cleanup: cap(steps.cleanup)! } : {}),
+    ...(steps.server ? { server: { ...steps.server, readyTimeoutS: Math.min(steps.server.readyTimeoutS, maxS) } } : {}),
+  };
+}
+
+/** Seconds a server's trial shell may live beyond the prepare and run steps' own limits. */
+const SERVER_MARGIN_S = 120;
+
+/** Waits for a cleanup promise; its failure is not the trial's (the record keeps the first error). */
+async function settle(p: Promise<unknown>): Promise<void> {
+  try {
+    await p;
+  } catch {
+    // The target is gone (an unreachable guest): nothing left to clean there.
+  }
+}
+
+const isLoopback = (a: string) => /^127\./.test(a);
+
+/**
+ * The address a server sees its client come from, for accounts limited to it: the client's own source
+ * address towards the server, or, for a client on the host's loopback behind NAT (a Docker bridge),
+ * the NAT's gateway; "%" (any) only when neither is known.
+ */
+export function clientAddress(serverHost: string, listen: ListenAddress, routeSrc: string | undefined): string {
+  const src = routeSrc ?? (isLoopback(serverHost) ? "127.0.0.1" : undefined);
+  if (src && isLoopback(src) && listen.loopbackPeer) return listen.loopbackPeer;
+  return src ?? "%";
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+interface RecordParts {
+  readonly startedAt: Date;
+  readonly durationMs: number;
+  readonly toolMs: number;
+  readonly cases: TrialRecord["cases"];
+  readonly tool: SideFacts;
+  readonly error: TrialRecord["error"];
+  readonly rawPath: string | null;
+  readonly context?: TrialRecord["context"];
+  readonly contamination?: Contamination;
+}
+
+function recordOf(req: TrialRequest, p: RecordParts): TrialRecord {
+  return {
     // The literal is checked against record.ts's schema by the type; importing the validator would cost every trial 0.3 s.
     schema: "virtperf.trial/1", stack: req.stack, run: req.run, host: req.host,
     environment: req.env.name, kind: req.env.kind, acceleration: req.env.acceleration,
     ...(req.env.accelerationReason ? { accelerationReason: req.env.accelerationReason } : {}),
     ...(req.env.calibrationOf ? { calibrationOf: req.env.calibrationOf } : {}),
     ...(req.env.references?.length ? { references: [...req.env.references] } : {}),
-    workload: w.name, profile: req.profile, rep: req.rep, order: req.order, seed: req.seed, warmup: req.warmup,
-    startedAt: startedAt.toISOString(), durationS: round3(timings.totalMs / 1000),
-    toolS: round3((runRaw?.durationMs ?? 0) / 1000),
-    status: error ? "failed" : "ok", cases,
-    tool: { name: w.tool.name, version: tool.version, ...(tool.sha256 ? { sha256: tool.sha256 } : {}) },
-    ...(context.env ? { context: { env: context.env, ...(context.client ? { client: context.client } : {}) } } : {}),
-    ...(contamination ? { contamination } : {}),
-    raw: rawPath, error,
+    workload: req.workload.name, profile: req.profile, rep: req.rep, order: req.order, seed: req.seed, warmup: req.warmup,
+    startedAt: p.startedAt.toISOString(), durationS: round3(p.durationMs / 1000), toolS: round3(p.toolMs / 1000),
+    status: p.error ? "failed" : "ok", cases: p.cases,
+    tool: { name: req.workload.tool.name, version: p.tool.version, ...(p.tool.sha256 ? { sha256: p.tool.sha256 } : {}) },
+    ...(p.context ? { context: p.context } : {}),
+    ...(p.contamination ? { contamination: p.contamination } : {}),
+    raw: p.rawPath, error: p.error,
   };
-  return { record, timings };
 }
 
-const round3 = (x: number) => Math.round(x * 1000) / 1000;
+/** The failed record of a trial that was not run (its results folder cannot take a record, say), with the reason. */
+export function notRunRecord(req: TrialRequest, message: string): TrialRecord {
+  return recordOf(req, {
+    startedAt: new Date(), durationMs: 0, toolMs: 0, cases: [], tool: { version: "unknown" }, rawPath: null,
+    error: { message, exitCode: null, signal: null, timedOut: false, stderrTail: "" },
+  });
+}
 
 function toRecordError(e: unknown, runRaw: RawRun | undefined): NonNullable<TrialRecord["error"]> {
   const message = e instanceof VirtperfError ? e.message : e instanceof Error ? e.message : String(e);
@@ -183,6 +281,8 @@ interface SideFacts {
   readonly context?: TrialContextFacts;
   /** Env side: processes of an earlier trial found (and killed) in the work root. */
   readonly leftovers?: string[];
+  /** Client side: its source address towards the server. */
+  readonly routeSrc?: string;
 }
 
 /** A contamination snapshot of the host, or undefined when it has none or it could not be taken (never fails a trial). */
@@ -197,7 +297,7 @@ async function snapshot(req: TrialRequest): Promise<Snapshot | undefined> {
  * binary checksum, what the trial shell really got (parity.ts), the work directories. Missing tools are
  * installed when asked, else named with their Debian packages.
  */
-async function beginSide(req: TrialRequest, w: Workload, side: "env" | "client", dirs: readonly string[]): Promise<SideFacts> {
+async function beginSide(req: TrialRequest, w: Workload, side: "env" | "client", dirs: readonly string[], routeTo?: string): Promise<SideFacts> {
   const target = side === "env" ? req.env.target : req.client;
   const reqs = w.requires.filter((r) => r.on === side);
   const version = w.tool.on === side
@@ -205,12 +305,16 @@ async function beginSide(req: TrialRequest, w: Workload, side: "env" | "client",
     : "";
   const script = [
     ...(side === "env" ? [leftoverScript(req.env.workRoot, shq)] : []),
-    ...reqs.map((r) => `command -v ${shq(r.command)} >/dev/null || echo missing ${shq(r.command)}`),
+    // Found AND executable: bash's `command -v` also names a file it cannot run, when nothing better is on PATH.
+    ...reqs.map((r) => `{ p=$(command -v ${shq(r.command)}) && { [ -x "$p" ] || [[ $p != */* ]]; }; } || echo missing ${shq(r.command)}`),
     `mkdir -p ${dirs.map(shq).join(" ")}`,
     version,
+    // The source address this side uses towards the server (the client's address the server sees, before any NAT).
+    ...(routeTo ? [routeSrcScript(routeTo)] : []),
     CONTEXT_PROBE,
   ].join("\n");
-  let raw = checkStep(`preparing ${target.description}`, { script }, await target.exec(script, { timeoutS: 60 }));
+  const sig = req.signal ? { signal: req.signal } : {};
+  let raw = checkStep(`preparing ${target.description}`, { script }, await target.exec(script, { timeoutS: 60, ...sig }));
   const missing = [...raw.stdout.matchAll(/^missing (.+)$/gm)].map((m) => m[1]!);
   if (missing.length > 0) {
     const packages = [...new Set(reqs.filter((r) => missing.includes(r.command)).map((r) => r.package))];
@@ -218,14 +322,21 @@ async function beginSide(req: TrialRequest, w: Workload, side: "env" | "client",
       throw new InstallError(`${w.name} needs ${missing.join(", ")} on ${target.description}: install Debian package(s) ${packages.join(" ")}`, packages);
     }
     const install = `export DEBIAN_FRONTEND=noninteractive\napt-get install -y --no-install-recommends ${packages.map(shq).join(" ")}`;
-    checkStep(`apt-get install ${packages.join(" ")}`, { script: install }, await target.exec(install, { timeoutS: 900 }));
-    raw = await target.exec(script, { timeoutS: 60 });
+    checkStep(`apt-get install ${packages.join(" ")}`, { script: install }, await target.exec(install, { timeoutS: 900, ...sig }));
+    raw = await target.exec(script, { timeoutS: 60, ...sig });
   }
   const sha256 = /^sha256 ([0-9a-f]{64})$/m.exec(raw.stdout)?.[1];
+  const routeSrc = /^route\.src ([0-9.]+)$/m.exec(raw.stdout)?.[1];
   return {
+    ...(routeSrc ? { routeSrc } : {}),
     version: /^version (.*)$/m.exec(raw.stdout)?.[1]?.trim() || "unknown", ...(sha256 ? { sha256 } : {}),
     context: parseContext(raw.stdout), ...(side === "env" ? { leftovers: parseLeftovers(raw.stdout) } : {}),
   };
+}
+
+/** Bash printing `route.src <address>`: this side's source address towards `to` (nothing when unknown). */
+export function routeSrcScript(to: string): string {
+  return String.raw`r=$(ip -4 route get ${shq(to)} 2>/dev/null) && [[ $r =~ src\ ([0-9.]+) ]] && echo "route.src ${"${BASH_REMATCH[1]}"}"`;
 }
 
 /** Keeps the run step's output verbatim: stdout as the raw file, stderr beside it when there is any. */

@@ -10,7 +10,8 @@ import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
-import type { Workload, RawRun } from "../../../workloads/contract.ts";
+import type { Workload, RawRun, TrialContext } from "../../../workloads/contract.ts";
+import { TRIAL_ENV } from "../../../workloads/runner/parity.ts";
 import { ParseError } from "../../../lib/errors.ts";
 import { connect } from "../../../workloads/runner/targets.ts";
 import { runTrial } from "../../../workloads/runner/trial.ts";
@@ -93,6 +94,22 @@ describe("runTrial on the local target", () => {
       assert.equal(await serverRunning(), false, "server process left running");
     });
   }
+
+  it("probes the client side too (its context) and hands the server its bind address, its client's address and a fresh secret", async () => {
+    const seen: TrialContext[] = [];
+    const base = fakeWorkload("echo value=1", { server: true });
+    const w: Workload = { ...base, steps: (p, ctx) => { seen.push(ctx); return base.steps(p, ctx); } };
+    const { record } = await trial(w);
+    assert.equal(record.status, "ok", JSON.stringify(record.error));
+    const declared = Object.entries(TRIAL_ENV).map(([k, v]) => `${k}=${v}`).sort().join(" ");
+    assert.equal(record.context?.env.env, declared);
+    assert.equal(record.context?.client?.env, declared, "the client side's probe ran (its script parsed)");
+    assert.equal(seen[0]!.bindHost, "127.0.0.1");
+    assert.equal(seen[0]!.clientHost, "127.0.0.1");
+    assert.match(seen[0]!.secret, /^[0-9a-f]{24}$/);
+    await trial(w);
+    assert.notEqual(seen[1]!.secret, seen[0]!.secret, "a new secret every trial");
+  });
 
   it("names the Debian package of a missing tool", async () => {
     const w = { ...fakeWorkload("echo value=1"), requires: [{ command: "no-such-tool-virtperf", package: "virtperf-pkg", on: "env" as const }] };

@@ -10,11 +10,12 @@ import { TRIAL_SCHEMA, type TrialRecord } from "../../../model/record.ts";
 
 const host = { cpus: [0, 1], memoryMiB: 8192 };
 const base = { environments: ["native", "docker"], workloads: ["xz", "fio"], profile: "smoke", repetitions: 2, seed: 7 };
+const sshHost = { host: "bench.example", user: "bench", port: 2222, privateKeyFile: "/keys/bench", hostPublicKey: "ssh-ed25519 AAAAC3Nza host-key" };
 
 describe("runId", () => {
   const id = runId(parseExperiment(base, "dev", host));
-  it("is the same for the same experiment, whatever the key order or paths", () => {
-    const reordered = { seed: 7, repetitions: 2, profile: "smoke", workloads: ["xz", "fio"], environments: ["native", "docker"], resultsRoot: "elsewhere", scratchDir: "/tmp/s" };
+  it("is the same for the same experiment, whatever the key order or the results root", () => {
+    const reordered = { seed: 7, repetitions: 2, profile: "smoke", workloads: ["xz", "fio"], environments: ["native", "docker"], resultsRoot: "elsewhere" };
     assert.equal(runId(parseExperiment(reordered, "dev", host)), id);
     assert.match(id, /^run-[0-9a-f]{12}$/);
   });
@@ -23,10 +24,25 @@ describe("runId", () => {
     ["workloads", { ...base, workloads: ["xz"] }, "dev"], ["stack", base, "other"],
     ["an environment's options", { ...base, environments: ["native", { name: "docker", preset: "docker", storage: "volume" }] }, "dev"],
     ["memory", { ...base, memoryMiB: 1024 }, "dev"],
+    // The seven setups the review found hashed to one id (issue 10): host, disks, images, client.
+    ["the host under test (an SSH host)", { ...base, host: sshHost }, "dev"],
+    ["the ioDir (the disk under test)", { ...base, ioDir: "/mnt/nvme/virtperf" }, "dev"],
+    ["the scratchDir (guest disks)", { ...base, scratchDir: "/mnt/ssd/virtperf" }, "dev"],
+    ["the Docker base image", { ...base, dockerBaseImage: "debian:trixie" }, "dev"],
+    ["the Debian suite", { ...base, debianSuite: "trixie" }, "dev"],
+    ["a user's guest image", { ...base, guestImage: "/images/ubuntu.qcow2" }, "dev"],
+    ["the client machine", { ...base, client: { host: "client.example", user: "u", hostPublicKey: "ssh-ed25519 AAAAC3Nza client" } }, "dev"],
   ];
+  const idOf = (raw: Record<string, unknown>, stack: string) => runId(parseExperiment(raw, stack, host, { keysDir: "/kd" }));
   for (const [what, raw, stack] of changes) {
-    it(`changes with ${what}`, () => assert.notEqual(runId(parseExperiment(raw, stack, host)), id));
+    it(`changes with ${what}`, () => assert.notEqual(idOf(raw, stack), id));
   }
+  it("every one of those setups has a run id of its own", () => {
+    assert.equal(new Set([id, ...changes.map(([, raw, stack]) => idOf(raw, stack))]).size, changes.length + 1);
+  });
+  it("an SSH host rebuilt at the same address (a new host key) is another host", () => {
+    assert.notEqual(idOf({ ...base, host: sshHost }, "dev"), idOf({ ...base, host: { ...sshHost, hostPublicKey: "ssh-ed25519 AAAAC3Nza rebuilt" } }, "dev"));
+  });
 });
 
 function trial(order: number, environment: string, rep: number): TrialPlan {

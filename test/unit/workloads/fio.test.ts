@@ -10,7 +10,7 @@ const fixture = (name: string) => readFileSync(new URL(`../../fixtures/${name}`,
 const raw = (stdout: string, stderr = "", exitCode = 0): RawRun =>
   ({ stdout, stderr, exitCode, signal: null, durationMs: 1000, timedOut: false });
 const shape = { cpus: 2, memoryMiB: 4096 };
-const ctx: TrialContext = { workDir: "/tmp/w", dataDir: "/var/lib/virtperf/data", ports: [], serverHost: "127.0.0.1", shape };
+const ctx: TrialContext = { workDir: "/tmp/w", dataDir: "/var/lib/virtperf/data", ports: [], serverHost: "127.0.0.1", bindHost: "127.0.0.1", clientHost: "127.0.0.1", secret: "s3cret", shape };
 const smoke = fio.params("smoke", shape);
 
 describe("fio parser on fio-3.33-smoke.json", () => {

@@ -95,7 +95,7 @@ describe("linpack params", () => {
 });
 
 describe("linpack steps", () => {
-  const ctx: TrialContext = { workDir: "/tmp/w", dataDir: "/tmp/d", ports: [], serverHost: "127.0.0.1", shape: twoCpus };
+  const ctx: TrialContext = { workDir: "/tmp/w", dataDir: "/tmp/d", ports: [], serverHost: "127.0.0.1", bindHost: "127.0.0.1", clientHost: "127.0.0.1", secret: "s3cret", shape: twoCpus };
   for (const profile of ["smoke", "quick", "full"] as const) {
     it(`${profile}: scripts pass bash -n and run hpcc on P x Q processes`, () => {
       const p = linpack.params(profile, twoCpus);

@@ -10,7 +10,7 @@ const fixture = (name: string) => readFileSync(new URL(`../../fixtures/${name}`,
 const raw = (stdout: string, exitCode = 0): RawRun =>
   ({ stdout, stderr: "", exitCode, signal: null, durationMs: 1000, timedOut: false });
 const shape = { cpus: 2, memoryMiB: 4096 };
-const ctx: TrialContext = { workDir: "/tmp/vp-work", dataDir: "/var/lib/virtperf/data", ports: [40001], serverHost: "192.168.122.5", shape };
+const ctx: TrialContext = { workDir: "/tmp/vp-work", dataDir: "/var/lib/virtperf/data", ports: [40001], serverHost: "192.168.122.5", bindHost: "192.168.122.5", clientHost: "192.168.122.1", secret: "s3cret", shape };
 const smoke = mysql.params("smoke", shape);
 const quick = mysql.params("quick", shape);
 
@@ -104,12 +104,17 @@ describe("mysql params and steps", () => {
       assert.equal(s.prepare!.on, "client");
       assert.equal(s.run.on, "client");
       assert.match(s.setup!.script, /--datadir=\/var\/lib\/virtperf\/data\/mariadb/);
-      assert.match(s.server!.script, /--port=40001 --bind-address=0\.0\.0\.0 --socket=\/tmp\/vp-work\/mysqld\.sock/);
+      // Listens on the address its client uses only; the account is the client's address, the password the trial's.
+      assert.match(s.server!.script, /--port=40001 --bind-address=192\.168\.122\.5 --socket=\/tmp\/vp-work\/mysqld\.sock/);
+      assert.match(s.setup!.script, /CREATE USER IF NOT EXISTS 'virtperf'@'192\.168\.122\.1' IDENTIFIED BY 's3cret';/);
+      assert.doesNotMatch(s.setup!.script, /'%'/);
+      assert.match(s.run.script, /--mysql-password=s3cret/);
+      assert.doesNotMatch(s.prepare!.script, /-ps3cret/);
       assert.match(s.run.script, /--mysql-host=192\.168\.122\.5 --mysql-port=40001/);
       assert.match(s.cleanup!.script, /rm -rf \/var\/lib\/virtperf\/data\/mariadb/);
       // The ready check really queries, is bounded in time, and accepts only our datadir's answer.
-      assert.match(s.server!.readyCheck, /^test "\$\(timeout \d+ mariadb .*SELECT @@datadir/s);
-      assert.match(s.server!.readyCheck, /= \/var\/lib\/virtperf\/data\/mariadb\/$/);
+      assert.match(s.server!.readyCheck, /^test "\$\(timeout \d+ mariadb .*--protocol=SOCKET .*SELECT @@datadir/s);
+      assert.match(s.server!.readyCheck, /= \/var\/lib\/virtperf\/data\/mariadb\/ && grep -qsE/);
     });
   }
 });

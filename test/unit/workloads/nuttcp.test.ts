@@ -11,7 +11,7 @@ const fixture = (name: string) => readFileSync(new URL(`../../fixtures/${name}`,
 const raw = (stdout: string, stderr = "", exitCode = 0): RawRun =>
   ({ stdout, stderr, exitCode, signal: null, durationMs: 1000, timedOut: false });
 const shape = { cpus: 2, memoryMiB: 4096 };
-const ctx: TrialContext = { workDir: "/tmp/vp-work", dataDir: "/var/lib/virtperf/data", ports: [21000, 21001], serverHost: "192.168.122.5", shape };
+const ctx: TrialContext = { workDir: "/tmp/vp-work", dataDir: "/var/lib/virtperf/data", ports: [21000, 21001], serverHost: "192.168.122.5", bindHost: "192.168.122.5", clientHost: "192.168.122.1", secret: "s3cret", shape };
 const smoke = nuttcp.params("smoke", shape);
 const quick = nuttcp.params("quick", shape);
 
@@ -78,7 +78,7 @@ describe("nuttcp params and steps", () => {
         assert.equal(r.status, 0, r.stderr);
       }
       assert.equal(s.run.on, "client");
-      assert.match(s.server!.script, /^exec nuttcp -S --nofork -P 21000 -p 21001$/m);
+      assert.match(s.server!.script, /^exec nuttcp -S --nofork --no3rdparty -P 21000 -p 21001$/m);
       assert.match(s.run.script, new RegExp(`^nuttcp -fparse -t -I client_to_server -T ${p.durationS} -P 21000 -p 21001 192\\.168\\.122\\.5$`, "m"));
       assert.match(s.run.script, new RegExp(`^nuttcp -fparse -r -F -I server_to_client -T ${p.durationS} -P 21000 -p 21001 192\\.168\\.122\\.5$`, "m"));
       assert.ok(s.run.timeoutS > 2 * p.durationS);

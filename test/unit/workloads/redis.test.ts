@@ -10,7 +10,7 @@ const fixture = (name: string) => readFileSync(new URL(`../../fixtures/${name}`,
 const raw = (stdout: string, stderr = "", exitCode = 0): RawRun =>
   ({ stdout, stderr, exitCode, signal: null, durationMs: 1000, timedOut: false });
 const shape = { cpus: 2, memoryMiB: 4096 };
-const ctx: TrialContext = { workDir: "/tmp/vp-work", dataDir: "/var/lib/virtperf/data", ports: [21003], serverHost: "192.168.122.5", shape };
+const ctx: TrialContext = { workDir: "/tmp/vp-work", dataDir: "/var/lib/virtperf/data", ports: [21003], serverHost: "192.168.122.5", bindHost: "192.168.122.5", clientHost: "192.168.122.1", secret: "s3cret", shape };
 const smoke = redis.params("smoke", shape);
 const quick = redis.params("quick", shape);
 
@@ -91,11 +91,16 @@ describe("redis params and steps", () => {
         assert.equal(r.status, 0, r.stderr);
       }
       assert.equal(s.run.on, "client");
-      assert.match(s.server!.script, /^exec redis-server --port 21003 --bind 0\.0\.0\.0 --protected-mode no --save '' --appendonly no/m);
+      // Only the client's address, a password from a 0600 file (never on a command line), protected mode on.
+      assert.match(s.server!.script, /^exec redis-server \.\/redis-auth\.conf --port 21003 --bind 192\.168\.122\.5 --save '' --appendonly no/m);
+      assert.match(s.server!.script, /^umask 077\nprintf 'requirepass %s\\n' s3cret > redis-auth\.conf$/m);
+      assert.doesNotMatch(s.server!.script, /protected-mode|0\.0\.0\.0/);
+      assert.match(s.server!.readyCheck, /REDISCLI_AUTH=s3cret redis-cli -h 192\.168\.122\.5 -p 21003 ping/);
+      assert.match(s.run.script, /^export REDISCLI_AUTH=s3cret$/m);
       assert.match(s.server!.script, /--dir \/tmp\/vp-work /);
       assert.match(s.run.script, new RegExp(`^for clients in ${p.clients.join(" ")}; do$`, "m"));
       assert.match(s.run.script, /redis-cli -h 192\.168\.122\.5 -p 21003 flushall/);
-      assert.match(s.run.script, new RegExp(`timeout \\d+ redis-benchmark -h 192\\.168\\.122\\.5 -p 21003 -c "\\$clients" -n ${p.requests} \\\\\\n\\s+-d 50 -r 100000 -t set,get --csv`));
+      assert.match(s.run.script, new RegExp(`timeout \\d+ redis-benchmark -h 192\\.168\\.122\\.5 -p 21003 -a "\\$REDISCLI_AUTH" -c "\\$clients" -n ${p.requests} \\\\\\n\\s+-d 50 -r 100000 -t set,get --csv`));
       assert.ok(s.run.timeoutS > p.clients.length * 30);
     });
   }

@@ -12,7 +12,7 @@ const fixture = (name: string) => readFileSync(new URL(`../../fixtures/${name}`,
 const raw = (stdout: string, exitCode = 0): RawRun =>
   ({ stdout, stderr: "", exitCode, signal: null, durationMs: 1000, timedOut: false });
 const shape = { cpus: 2, memoryMiB: 4096 };
-const ctx: TrialContext = { workDir: "/tmp/vp-work", dataDir: "/var/lib/virtperf/data", ports: [21002], serverHost: "192.168.122.5", shape };
+const ctx: TrialContext = { workDir: "/tmp/vp-work", dataDir: "/var/lib/virtperf/data", ports: [21002], serverHost: "192.168.122.5", bindHost: "192.168.122.5", clientHost: "192.168.122.1", secret: "s3cret", shape };
 const smoke = rr.params("smoke", shape);
 const quick = rr.params("quick", shape);
 
@@ -81,7 +81,7 @@ describe("rr params and steps", () => {
         assert.equal(r.status, 0, r.stderr);
       }
       assert.equal(s.run.on, "client");
-      assert.match(s.server!.script, /T:0\.0\.0\.0:21002 U:0\.0\.0\.0:21002 >/);
+      assert.match(s.server!.script, /T:192\.168\.122\.5:21002 U:192\.168\.122\.5:21002 >/);
       assert.match(s.server!.script, /^exec sockperf server -f sockperf-servers\.txt --uc-reuseaddr$/m);
       assert.match(s.server!.readyCheck, /:520A .* \/proc\/net\/tcp .*:520A .* \/proc\/net\/udp /);
       for (const [proto, flag] of [["tcp", " --tcp"], ["udp", ""]] as const) {
@@ -94,7 +94,7 @@ describe("rr params and steps", () => {
     try {
       const r = spawnSync("bash", ["-c", rr.steps(smoke, ctx).server!.script.replace(/^exec .*$/m, "cat sockperf-servers.txt")],
         { cwd: dir, encoding: "utf8" });
-      assert.equal(r.stdout, "T:0.0.0.0:21002\nU:0.0.0.0:21002\n");
+      assert.equal(r.stdout, "T:192.168.122.5:21002\nU:192.168.122.5:21002\n");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

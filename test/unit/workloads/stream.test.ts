@@ -84,7 +84,7 @@ describe("stream params and steps", () => {
     });
   }
   it("scripts pass bash -n", () => {
-    const ctx: TrialContext = { workDir: "/tmp/w", dataDir: "/tmp/d", ports: [], serverHost: "127.0.0.1", shape: twoCpus };
+    const ctx: TrialContext = { workDir: "/tmp/w", dataDir: "/tmp/d", ports: [], serverHost: "127.0.0.1", bindHost: "127.0.0.1", clientHost: "127.0.0.1", secret: "s3cret", shape: twoCpus };
     const r = spawnSync("bash", ["-n"], { input: stream.steps(smoke, ctx).run.script, encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
   });

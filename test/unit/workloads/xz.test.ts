@@ -68,7 +68,7 @@ describe("xz params and steps", () => {
     assert.equal(xz.params("full", { cpus: 32, memoryMiB: 262144 }).corpusBytes, 1e9);
   });
   it("every step passes bash -n and uses the data directory", () => {
-    const ctx: TrialContext = { workDir: "/tmp/w", dataDir: "/var/lib/virtperf data", ports: [], serverHost: "127.0.0.1", shape: twoCpus };
+    const ctx: TrialContext = { workDir: "/tmp/w", dataDir: "/var/lib/virtperf data", ports: [], serverHost: "127.0.0.1", bindHost: "127.0.0.1", clientHost: "127.0.0.1", secret: "s3cret", shape: twoCpus };
     const steps = xz.steps(smoke, ctx);
     for (const step of [steps.setup!, steps.run, steps.cleanup!]) {
       const r = spawnSync("bash", ["-n"], { input: step.script, encoding: "utf8" });
