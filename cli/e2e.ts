@@ -17,7 +17,7 @@ import { ConfigError, ProvisionError, tail } from "../lib/errors.ts";
 import { namespaceKeys, parseExperiment } from "../stacks/config.ts";
 import { plan } from "../stacks/planner.ts";
 import { probeHost } from "../stacks/host-probe.ts";
-import { assertPreflight, kvmProofOf, preflight } from "../stacks/preflight/preflight.ts";
+import { assertPreflight, hostProbeOf, preflight } from "../stacks/preflight/preflight.ts";
 import { renderChecks } from "../stacks/preflight/table.ts";
 import { readAttempts, readTrials, trialStates, writeRunFiles } from "../stacks/results.ts";
 import type { Plan } from "../stacks/plan.ts";
@@ -138,7 +138,7 @@ export async function e2e(o: E2eOptions): Promise<number> {
   // Pre-flight first: nothing is created when a check fails (the table says which and how to fix it).
   const checked = preflight(x);
   assertPreflight(x, checked);
-  const p = plan(x, { ...basic, kvm: kvmProofOf(checked) });
+  const p = plan(x, hostProbeOf(basic, checked));
   const dir = resolve(ROOT, p.resultsDir);
   writeRunFiles(dir, x, p.schedule, p.runId);
   const log = join(dir, "e2e.log");
@@ -149,6 +149,7 @@ export async function e2e(o: E2eOptions): Promise<number> {
   const notOk = checked.checks.filter((c) => c.status === "warn");
   if (notOk.length) console.log(`pre-flight warnings:\n${renderChecks(notOk)}`);
   for (const env of p.environments) if (env.accelerationReason) console.log(`${env.def.name}: ${env.acceleration.toUpperCase()} (${env.accelerationReason})`);
+  for (const env of p.environments) if (env.isolation) console.log(`${env.def.name}: ${env.isolation} (${env.isolationReason})`);
   let stopping = false;
   const onSignal = (sig: NodeJS.Signals) => {
     if (stopping) return;

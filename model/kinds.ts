@@ -4,7 +4,7 @@
  * stacks/<kind>/ and registered in stacks/kinds.ts, typed over this list, so a kind listed here without a
  * module (or a module not listed) does not compile.
  */
-export const KIND_NAMES = ["native", "docker", "kvm"] as const;
+export const KIND_NAMES = ["native", "docker", "kvm", "gvisor"] as const;
 export type KindName = (typeof KIND_NAMES)[number];
 
 /** How a guest's vCPUs run: "none" for kinds without a guest, "kvm" or "tcg" (software emulation, never passed off as KVM). */

@@ -11,8 +11,9 @@ import type { KindModule } from "./kind.ts";
 import { native } from "./native/index.ts";
 import { docker } from "./docker/index.ts";
 import { kvm } from "./kvm/index.ts";
+import { gvisor } from "./gvisor/index.ts";
 
-export const KINDS = { native, docker, kvm } as const satisfies { readonly [K in KindName]: KindModule<K, KindOptions<K>, unknown> };
+export const KINDS = { native, docker, kvm, gvisor } as const satisfies { readonly [K in KindName]: KindModule<K, KindOptions<K>, unknown> };
 
 /** A kind's module, seen through the common contract (what dispatch needs; each module keeps its own types inside). */
 export function kindModule(kind: KindName): KindModule<KindName, KindOptions, unknown> {
