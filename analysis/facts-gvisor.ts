@@ -20,8 +20,8 @@ export function gvisorAspects(facts: GvisorFacts, host: NativeFacts | undefined)
   const netstack = str(seen?.netstack) ?? str(planned?.netstack);
   const runtime = str(seen?.runtime) ?? str(facts.inspect?.runtime) ?? str(planned?.runtime);
   if (runtime || platform) {
-    out.isolation = withDetails(`gVisor (${[str(seen?.runscVersion)?.replace(/^runsc version /, "runsc "), platform ? `${platform} platform` : undefined].filter(Boolean).join(", ")})`,
-      [runtime ? `Docker runtime ${runtime}` : undefined, seen ? undefined : "as planned, not seen running"]);
+    const what = [str(seen?.runscVersion)?.replace(/^runsc version /, "runsc "), platform ? `${platform} platform` : undefined].filter(Boolean).join(", ");
+    out.isolation = withDetails(`gVisor${what ? `: ${what}` : ""}`, [runtime ? `Docker runtime ${runtime}` : undefined, seen ? undefined : "as planned, not seen running"]);
   }
   if (netstack && out.network) out.network = `${out.network}; ${NETSTACK[netstack] ?? `runsc network ${netstack}`}`;
   const oDirect = g?.directIo?.oDirectOnHost;
