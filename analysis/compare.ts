@@ -53,6 +53,16 @@ export interface Row {
   readonly accelerationReason: string | null;
   /** A/A calibration: the environment this one is an identical copy of. Its ratio is against that one, never native. */
   readonly calibrationOf: string | null;
+  /**
+   * The reference environment this row's ratio is against, one its records name (`references`: gVisor
+   * against the same container on runc); null for the ratio against native (or an A/A copy's original).
+   * These rows are in Comparison.against, never in Comparison.rows.
+   */
+  readonly against: string | null;
+  /** What isolates the environment beyond its kind (gVisor's runtime label), "; "-joined; null when no record says. */
+  readonly isolation: string | null;
+  /** Why that isolation, "; "-joined; null when no record says. */
+  readonly isolationReason: string | null;
   /** Values of trials that ran on a busy host (in the statistics; the cell is warned). */
   readonly contaminated: readonly ContaminatedValue[];
   readonly n: number;
@@ -116,6 +126,8 @@ export interface StackRun {
   readonly baseline: string | null;
   /** A/A calibration copies and their originals. */
   readonly calibration: readonly { readonly copy: string; readonly of: string }[];
+  /** Reference comparisons the records ask for (environment against reference), both environments of this stack. */
+  readonly references: readonly { readonly environment: string; readonly reference: string }[];
   readonly trials: { readonly ok: number; readonly failed: number; readonly warmup: number };
   /** Failed trials per workload and environment (a workload whose every trial failed has no row). */
   readonly failures: readonly { readonly workload: string; readonly environment: string; readonly count: number }[];
@@ -123,14 +135,17 @@ export interface StackRun {
 
 export interface Comparison {
   readonly stacks: readonly StackRun[];
+  /** One row per (measure, environment): its ratio against native (an A/A copy's against its original). */
   readonly rows: readonly Row[];
+  /** One row per (measure, environment, reference): the same cell's ratio against each reference environment. */
+  readonly against: readonly Row[];
   readonly family: Family;
   /** Records left out of a metric (unit or direction conflicts), one line each. */
   readonly problems: readonly string[];
 }
 
 const SEP = "\u0000";
-const KIND_RANK: Record<string, number> = { native: 0, docker: 1, kvm: 2 };
+const KIND_RANK: Record<string, number> = { native: 0, docker: 1, gvisor: 1.5, kvm: 2 };
 
 /** Orders environments: native first, then by kind (docker, kvm, others), then by name. */
 export function environmentOrderOf(kinds: ReadonlyMap<string, string>): (a: string, b: string) => number {
@@ -158,6 +173,14 @@ interface StackAcc {
   failedBy: Map<string, number>;
   /** copy -> original, and each environment's acceleration reasons. */
   calibration: Map<string, string>; reasons: Map<string, Set<string>>;
+  /** Each environment's references, isolation labels and their reasons, as its records say. */
+  references: Map<string, Set<string>>; isolation: Map<string, Set<string>>; isolationReasons: Map<string, Set<string>>;
+}
+
+function addTo(m: Map<string, Set<string>>, key: string, values: readonly string[]): void {
+  if (values.length === 0) return;
+  const set = m.get(key);
+  if (set) for (const v of values) set.add(v); else m.set(key, new Set(values));
 }
 
 function conflict(at: string, metric: string, workload: string, kase: string, unit: string, better: Better, first: { unit: string; better: Better; at: string }): string {
@@ -174,15 +197,18 @@ function accumulate(records: readonly LocatedRecord[], problems: string[]): { me
     const r = located.record;
     const sk = r.stack + SEP + r.profile;
     let st = stacks.get(sk);
-    if (!st) stacks.set(sk, (st = { stack: r.stack, profile: r.profile, runs: new Set(), hosts: new Set(), envKind: new Map(), ok: 0, failed: 0, warmup: 0, failedBy: new Map(), calibration: new Map(), reasons: new Map() }));
+    if (!st) {
+      stacks.set(sk, (st = { stack: r.stack, profile: r.profile, runs: new Set(), hosts: new Set(), envKind: new Map(), ok: 0, failed: 0, warmup: 0, failedBy: new Map(),
+        calibration: new Map(), reasons: new Map(), references: new Map(), isolation: new Map(), isolationReasons: new Map() }));
+    }
     st.runs.add(r.run);
     st.hosts.add(r.host);
     st.envKind.set(r.environment, r.kind);
     if (r.calibrationOf) st.calibration.set(r.environment, r.calibrationOf);
-    if (r.accelerationReason) {
-      const set = st.reasons.get(r.environment);
-      if (set) set.add(r.accelerationReason); else st.reasons.set(r.environment, new Set([r.accelerationReason]));
-    }
+    if (r.accelerationReason) addTo(st.reasons, r.environment, [r.accelerationReason]);
+    if (r.references) addTo(st.references, r.environment, r.references);
+    if (r.isolation) addTo(st.isolation, r.environment, [r.isolation]);
+    if (r.isolationReason) addTo(st.isolationReasons, r.environment, [r.isolationReason]);
     if (r.warmup) { st.warmup++; continue; }
     if (r.status === "failed") {
       st.failed++;
@@ -230,15 +256,17 @@ export interface Draft {
 const EMPTY = {
   n: 0, values: [], orders: [], median: null, ciLow: null, ciHigh: null, ciLevel: null, min: null, max: null, cv: null,
   role: "supporting" as const, headline: null, ratio: null, ratioLow: null, ratioHigh: null, ratioLevel: null,
-  p: null, q: null, alpha: null, pMethod: null, minP: null, resolution: null, verdict: null, equivalent: null, margin: 0, reference: null,
+  p: null, q: null, alpha: null, pMethod: null, minP: null, resolution: null, verdict: null, equivalent: null, margin: 0, reference: null, against: null,
   noiseFloorLow: null, noiseFloorHigh: null, insideNoiseFloor: null,
 };
 
+const joined = (m: Map<string, Set<string>>, env: string) => (m.has(env) ? [...m.get(env)!].join("; ") : null);
+
 /**
- * A cell before inference; `reference` holds the values it is compared with: native's, or for an A/A
- * copy its original's.
+ * A cell before inference; `reference` holds the values it is compared with: native's, for an A/A copy
+ * its original's, for a reference comparison (`against`) the reference environment's.
  */
-function draftRow(ms: Measure, env: string, st: StackAcc, baseline: string | null, reference: Float64Array | null): Omit<Draft, "measure"> {
+function draftRow(ms: Measure, env: string, st: StackAcc, baseline: string | null, reference: Float64Array | null, against: string | null = null): Omit<Draft, "measure"> {
   const cell = ms.values.get(env);
   const failed = st.failedBy.get(ms.workload + SEP + env) ?? 0;
   const accel = [...(cell?.accel ?? [])].sort().join("+") || "unknown";
@@ -248,7 +276,8 @@ function draftRow(ms: Measure, env: string, st: StackAcc, baseline: string | nul
   const base = {
     ...EMPTY, stack: ms.stack, profile: ms.profile, workload: ms.workload, group: groupOf(ms.workload), case: ms.case, params: ms.params,
     metric: ms.metric, unit: ms.unit, better: ms.better, environment: env, kind: st.envKind.get(env) ?? "unknown", acceleration: accel, failed, caseOrder: ms.seq,
-    accelerationReason: st.reasons.has(env) ? [...st.reasons.get(env)!].join("; ") : null, calibrationOf: st.calibration.get(env) ?? null, contaminated: cell?.flagged ?? [],
+    accelerationReason: joined(st.reasons, env), calibrationOf: st.calibration.get(env) ?? null, contaminated: cell?.flagged ?? [],
+    against, isolation: joined(st.isolation, env), isolationReason: joined(st.isolationReasons, env),
   };
   if (!cell || cell.v.length === 0) return { row: { ...base, warnings: [...warnings, "missing"] }, shift: null };
   const asc = sorted(cell.v);
@@ -259,8 +288,8 @@ function draftRow(ms: Measure, env: string, st: StackAcc, baseline: string | nul
   if (s.n >= 6 && s.outliers > 0) warnings.push("outliers");
   if (cell.flagged.length > 0) warnings.push("contaminated");
   const stats = { ...base, n: s.n, values: cell.v, orders: cell.order, median: s.median, ciLow: s.ci?.low ?? null, ciHigh: s.ci?.high ?? null, ciLevel: s.ci?.level ?? null, min: s.min, max: s.max, cv: s.cv ?? null };
-  if (env === baseline) return { row: { ...stats, ratio: 1, ratioLow: 1, ratioHigh: 1, verdict: "baseline", warnings }, shift: null };
-  if (!reference || reference.length === 0) return { row: { ...stats, warnings: [...warnings, "no-baseline"] }, shift: null };
+  if (env === baseline && against === null) return { row: { ...stats, ratio: 1, ratioLow: 1, ratioHigh: 1, verdict: "baseline", warnings }, shift: null };
+  if (!reference || reference.length === 0) return { row: { ...stats, warnings: [...warnings, against === null ? "no-baseline" : "no-reference"] }, shift: null };
   if (asc[0]! <= 0 || reference[0]! <= 0) return { row: { ...stats, warnings: [...warnings, "non-positive"] }, shift: null };
   return { row: { ...stats, warnings }, shift: compareShift(asc, reference) };
 }
@@ -286,7 +315,10 @@ export function compare(records: readonly LocatedRecord[], options: InferOptions
     const baseline = baselineOf(st);
     const envs = [...st.envKind.keys()].sort(envOrder);
     const calibration = [...st.calibration].map(([copy, of]) => ({ copy, of })).sort((a, b) => envOrder(a.copy, b.copy));
-    stackRuns.push({ stack: st.stack, profile: st.profile, runs: [...st.runs].sort(), hosts: [...st.hosts].sort(), environments: envs, baseline, calibration, trials: { ok: st.ok, failed: st.failed, warmup: st.warmup }, failures: failuresOf(st, envOrder) });
+    // A reference comparison needs both environments in this stack; native is every cell's own baseline, and copies are never judged.
+    const references = envs.filter((e) => !st.calibration.has(e)).flatMap((environment) => [...(st.references.get(environment) ?? [])]
+      .filter((r) => r !== environment && r !== baseline && st.envKind.has(r)).sort(envOrder).map((reference) => ({ environment, reference })));
+    stackRuns.push({ stack: st.stack, profile: st.profile, runs: [...st.runs].sort(), hosts: [...st.hosts].sort(), environments: envs, baseline, calibration, references, trials: { ok: st.ok, failed: st.failed, warmup: st.warmup }, failures: failuresOf(st, envOrder) });
     measureList.forEach((ms, i) => {
       if (ms.stack !== st.stack || ms.profile !== st.profile) return;
       const sortedOf = (env: string | null | undefined) => { const v = env ? ms.values.get(env)?.v : undefined; return v ? sorted(v) : null; };
@@ -295,13 +327,17 @@ export function compare(records: readonly LocatedRecord[], options: InferOptions
         const original = st.calibration.get(env);
         drafts.push({ ...draftRow(ms, env, st, baseline, original === undefined ? native : original === baseline ? native : sortedOf(original)), measure: i });
       }
+      // The same cell against each reference environment, by the same rule (infer.ts: in the family when headline).
+      for (const { environment, reference } of references) drafts.push({ ...draftRow(ms, environment, st, baseline, sortedOf(reference), reference), measure: i });
     });
   }
   const inferred = infer(drafts, options);
-  const rows = withNoiseFloor(inferred.rows, stackRuns);
   const family = inferred.family;
-  const sortedRows = [...rows].sort((a, b) => a.stack.localeCompare(b.stack) || a.profile.localeCompare(b.profile) || workloadOrder(a.workload, b.workload)
-    || a.caseOrder - b.caseOrder || envOrder(a.environment, b.environment));
+  const order = (a: Row, b: Row) => a.stack.localeCompare(b.stack) || a.profile.localeCompare(b.profile) || workloadOrder(a.workload, b.workload)
+    || a.caseOrder - b.caseOrder || envOrder(a.environment, b.environment) || envOrder(a.against ?? "", b.against ?? "");
+  // The noise floor is native's A/A interval: a statement about cells against native only.
+  const rows = withNoiseFloor(inferred.rows.filter((r) => r.against === null), stackRuns).sort(order);
+  const against = inferred.rows.filter((r) => r.against !== null).sort(order);
   stackRuns.sort((a, b) => a.stack.localeCompare(b.stack) || a.profile.localeCompare(b.profile));
-  return { stacks: stackRuns, rows: sortedRows, family, problems };
+  return { stacks: stackRuns, rows, against, family, problems };
 }

@@ -16,7 +16,7 @@ const NATIVE_MECHANISM: Record<string, string> = {
 };
 
 export function nativeAspects(host: NativeFacts): Aspects {
-  const out: Aspects = { network: "host network stack", storage: "host filesystem" };
+  const out: Aspects = { isolation: "none: processes on the host", network: "host network stack", storage: "host filesystem" };
   const mode = str(host.limits?.mode);
   const allowed = str(host.limits?.probe?.cpusAllowed);
   if (allowed) out.cpuset = withDetails(allowed, [mode ? (NATIVE_MECHANISM[mode] ?? mode) : "no limit found"]);
@@ -111,6 +111,8 @@ function dockerMemory(facts: DockerFacts): string | undefined {
 export function dockerAspects(facts: DockerFacts, host: NativeFacts | undefined): Aspects {
   const out: Aspects = {};
   const set = (key: keyof Aspects, v: string | undefined) => { if (v) out[key] = v; };
+  const runtime = str(facts.inspect?.runtime);
+  set("isolation", runtime === "runc" ? "runc: Linux namespaces and cgroups, the host's kernel" : runtime ? `Docker runtime ${runtime}` : undefined);
   set("cpuset", dockerCpuset(facts));
   set("memory", dockerMemory(facts));
   set("network", dockerNetwork(facts));

@@ -124,6 +124,7 @@ export function kvmAspects(facts: KvmFacts): Aspects {
     set("storage", kvmStorage(xml));
   }
   const domainType = str(facts.domainType) ?? attr(tags(xml, "domain")[0], "type");
+  if (hasXml || domainType) set("isolation", "a libvirt guest: its own kernel on virtual hardware (QEMU)");
   set("acceleration", str(facts.acceleration) ?? (domainType === "qemu" ? "tcg" : domainType));
   set("kernel", str(facts.guestKernel));
   const guestCpu = str(facts.guestCpuModel);

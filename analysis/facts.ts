@@ -10,16 +10,18 @@ import { dockerAspects, nativeAspects } from "./facts-host.ts";
 import { kvmAspects } from "./facts-kvm.ts";
 import { podmanAspects } from "./facts-podman.ts";
 import { kvmDockerAspects } from "./facts-kvm-docker.ts";
+import { gvisorAspects } from "./facts-gvisor.ts";
 import { KIND_NAMES, type KindName } from "../model/kinds.ts";
 import { parseFacts, type NativeFacts } from "../model/facts.ts";
 import { str } from "./facts-json.ts";
 import { contextAspects, toolsAspect } from "./facts-context.ts";
 import { tcgReasonText } from "./format.ts";
 
-export type AspectKey = "cpuset" | "memory" | "network" | "storage" | "acceleration" | "kernel" | "cpuModel"
+export type AspectKey = "isolation" | "cpuset" | "memory" | "network" | "storage" | "acceleration" | "kernel" | "cpuModel"
   | "processEnv" | "limits" | "nice" | "cpusAllowed" | "shm" | "thp" | "blas" | "tools";
 
 export const ASPECT_LABELS: Record<AspectKey, string> = {
+  isolation: "isolation (what runs the workload)",
   cpuset: "CPU set",
   memory: "memory",
   network: "network",
@@ -99,6 +101,7 @@ const KIND_ASPECTS: { readonly [K in KindName]: (facts: FactsOf<K>, host: Native
   kvm: (facts) => kvmAspects(facts),
   podman: (facts, host) => podmanAspects(facts, host),
   "kvm-docker": (facts) => kvmDockerAspects(facts),
+  gvisor: (facts, host) => gvisorAspects(facts, host),
 };
 type FactsOf<K extends KindName> = NonNullable<ReturnType<typeof parseFacts<K>>["facts"]>;
 

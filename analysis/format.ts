@@ -63,6 +63,7 @@ function diffText(r: Row): string {
 /** Why a row has no ratio at all. */
 function noRatio(r: Row): string {
   if (r.warnings.includes("no-baseline")) return r.calibrationOf !== null ? `no successful trial of ${r.calibrationOf}, the original: no A/A ratio` : "no native baseline";
+  if (r.warnings.includes("no-reference")) return `no successful trial of ${r.against}: no ratio against it`;
   if (r.warnings.includes("non-positive")) return "values <= 0: no ratio";
   return "no ratio";
 }
@@ -88,6 +89,11 @@ export function tcgShort(reason: string | null): string {
 /** "kvm ran under QEMU TCG, not KVM: cpu-virt: the CPU (AuthenticAMD) advertises neither vmx nor svm". */
 export function tcgStatement(environment: string, reason: string | null): string {
   return `${environment} ran under QEMU TCG, not KVM: ${tcgReasonText(reason)}`;
+}
+
+/** "gvisor runs under runsc ptrace, host network passthrough": what isolates an environment, said once. */
+export function isolationStatement(environment: string, label: string, reason: string | null): string {
+  return `${environment} runs under ${label}${reason ? ` (${reason})` : ""}`;
 }
 
 /** "2 of 6 trials ran on a busy host: busy processes not ours: yes (pid 4711) 98 % of a CPU (#5, #29)". */
@@ -195,7 +201,8 @@ export function measureLabel(m: { workload: string; case: string; metric: string
 export function familyText(f: Family): string {
   if (f.tests === 0) return `No headline cell could be tested (${f.tooFew} had too few trials to reach p <= ${f.alpha}${f.tcg ? `, ${f.tcg} are TCG guests` : ""}): no verdicts in this report.`;
   const left = [f.tooFew ? `${f.tooFew} headline cells with too few trials to reach p <= ${f.alpha}` : "", f.tcg ? `${f.tcg} TCG-guest cells` : ""].filter(Boolean).join(" and ");
-  return `Verdicts: ${f.tests} headline tests in this report, false-discovery rate ${pct(f.alpha)} (Benjamini-Hochberg): ${f.rejections} differ from native. `
+  const against = f.againstTests ? ` (${f.againstTests} of them against a reference environment, the rest against native)` : "";
+  return `Verdicts: ${f.tests} headline tests in this report${against}, false-discovery rate ${pct(f.alpha)} (Benjamini-Hochberg): ${f.rejections} differ from ${f.againstTests ? "their baseline" : "native"}. `
     + `Every headline interval is therefore at level ${levelText(1 - f.alphaStar)} (alpha x R/m = ${Number(f.alphaStar.toPrecision(2))}) or more, as each one's label says; a verdict is given exactly when that interval excludes 1 (q <= ${f.alpha}).`
     + (left ? ` Left out of the family: ${left}.` : "");
 }

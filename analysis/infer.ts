@@ -1,6 +1,9 @@
 /**
  * The inference step of the comparison: which rows are headline rows, the false-discovery-rate family,
  * and for each row the ratio, its interval, p, q, verdict and equivalence, all from stats.ts's one rule.
+ * A reference comparison (a row `against` another environment of the stack: gVisor against the same
+ * container on runc) is judged by the same rule: a headline one is in the one family (every verdict a
+ * report prints is controlled together), a supporting one gets its interval and p.
  *
  * - Family: the headline cells (headline.ts) of every stack in the report that can reach alpha at all
  *   (smallest attainable p <= alpha) and are not TCG guests (not KVM numbers: shown, never judged).
@@ -29,6 +32,8 @@ export interface InferOptions {
 export interface Family {
   /** m: headline cells tested together. */
   readonly tests: number;
+  /** Of them, comparisons against a reference environment (not native). */
+  readonly againstTests: number;
   /** R: of them, rejected by Benjamini-Hochberg. */
   readonly rejections: number;
   readonly alpha: number;
@@ -112,7 +117,8 @@ export function infer(drafts: readonly Draft[], options: InferOptions = {}): { r
   const rows = drafts.map((d): Row => {
     const head = heads.get(d.measure) ?? null;
     const margin = margins[d.row.group];
-    const reference = isCopy(d) ? null : referenceFor(d.row, head !== null) ?? null;
+    // The study's figures are against native: no figure for an A/A copy or a reference comparison.
+    const reference = isCopy(d) || d.row.against !== null ? null : referenceFor(d.row, head !== null) ?? null;
     const role = isCopy(d) ? "calibration" as const : head ? "headline" as const : "supporting" as const;
     const base = { ...d.row, role, headline: head, margin, reference };
     if (!d.shift) return base;
@@ -123,5 +129,6 @@ export function infer(drafts: readonly Draft[], options: InferOptions = {}): { r
   });
   const tcg = headlineDrafts.filter(isTcg).length;
   const tooFew = headlineDrafts.filter((d) => !isTcg(d) && d.shift!.minP > alpha).length;
-  return { rows, family: { tests: m, rejections: m ? bh.rejections : 0, alpha, alphaStar, tooFew, tcg, margins } };
+  const againstTests = inFamily.filter((d) => d.row.against !== null).length;
+  return { rows, family: { tests: m, againstTests, rejections: m ? bh.rejections : 0, alpha, alphaStar, tooFew, tcg, margins } };
 }

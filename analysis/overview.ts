@@ -48,6 +48,15 @@ export interface GeoMean {
   readonly tcg: boolean;
 }
 
+/** One environment against one of its references (gVisor against the same container on runc), per headline metric. */
+export interface AgainstColumn {
+  readonly environment: string;
+  readonly reference: string;
+  /** Headline position -> the row of the environment's cell against the reference. */
+  readonly cells: ReadonlyMap<number, Row>;
+  readonly geomean: GeoMean;
+}
+
 export interface Overview {
   readonly stack: string;
   readonly profile: string;
@@ -56,6 +65,8 @@ export interface Overview {
   readonly environments: readonly string[];
   readonly rows: readonly OverviewRow[];
   readonly geomean: readonly GeoMean[];
+  /** The stack's reference comparisons on the headline metrics (empty without any). */
+  readonly against: readonly AgainstColumn[];
 }
 
 /** Performance orientation of a row's ratio and interval (lower-is-better metrics are inverted). */
@@ -101,8 +112,23 @@ function geomean(cells: readonly OverviewCell[], environment: string): GeoMean {
   return { environment, perf, count: perfs.length, withInterval: withCi.length, tcg };
 }
 
-/** Page one of each stack, from its headline rows. */
-export function buildOverviews(rows: readonly Row[], stacks: readonly StackRun[]): Overview[] {
+function cellOf(r: Row): OverviewCell {
+  const tcg = r.warnings.includes("tcg-guest");
+  return { row: r, perf: perfOf(r), study: null, consistent: null, tcg };
+}
+
+/** The stack's reference comparisons, one column per (environment, reference), from the headline rows against them. */
+function againstColumns(st: StackRun, against: readonly Row[]): AgainstColumn[] {
+  const mine = against.filter((r) => r.stack === st.stack && r.profile === st.profile && r.headline);
+  return st.references.map(({ environment, reference }) => {
+    const rs = mine.filter((r) => r.environment === environment && r.against === reference);
+    const g = geomean(rs.map(cellOf), environment);
+    return { environment, reference, cells: new Map(rs.map((r) => [r.headline!.position, r])), geomean: g };
+  }).filter((c) => c.cells.size > 0);
+}
+
+/** Page one of each stack, from its headline rows (and the headline rows against reference environments). */
+export function buildOverviews(rows: readonly Row[], stacks: readonly StackRun[], against: readonly Row[] = []): Overview[] {
   return stacks.map((st) => {
     const mine = rows.filter((r) => r.stack === st.stack && r.profile === st.profile && r.headline);
     const copies = new Set(st.calibration.map((c) => c.copy));
@@ -126,6 +152,6 @@ export function buildOverviews(rows: readonly Row[], stacks: readonly StackRun[]
       };
     });
     const geo = environments.map((env) => geomean(out.flatMap((o) => { const c = o.cells.get(env); return c ? [c] : []; }), env));
-    return { stack: st.stack, profile: st.profile, baseline: st.baseline, environments, rows: out, geomean: geo };
+    return { stack: st.stack, profile: st.profile, baseline: st.baseline, environments, rows: out, geomean: geo, against: againstColumns(st, against) };
   });
 }

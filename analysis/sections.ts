@@ -32,6 +32,25 @@ export interface MeasureGroup {
   readonly rows: readonly Row[];
 }
 
+export interface IsolationNote {
+  readonly environment: string;
+  readonly label: string;
+  readonly reason: string | null;
+}
+
+/** Environments whose records carry an isolation label, with its reason, in report order. */
+export function isolationNotes(records: readonly LocatedRecord[], envOrder: (a: string, b: string) => number): IsolationNote[] {
+  const by = new Map<string, { labels: Set<string>; reasons: Set<string> }>();
+  for (const { record: r } of records) {
+    if (!r.isolation) continue;
+    const e = by.get(r.environment) ?? { labels: new Set<string>(), reasons: new Set<string>() };
+    by.set(r.environment, e);
+    e.labels.add(r.isolation);
+    if (r.isolationReason) e.reasons.add(r.isolationReason);
+  }
+  return [...by].sort(([a], [b]) => envOrder(a, b)).map(([environment, e]) => ({ environment, label: [...e.labels].join("; "), reason: e.reasons.size ? [...e.reasons].join("; ") : null }));
+}
+
 export interface Difference {
   readonly label: string;
   readonly values: readonly (readonly [string, string])[];
@@ -47,11 +66,15 @@ export interface Section {
   readonly workloads: readonly string[];
   readonly environments: readonly string[];
   readonly measures: readonly MeasureGroup[];
+  /** The same measures' cells against the environments' references (rows with `against`), grouped alike; empty without references. */
+  readonly against: readonly MeasureGroup[];
   readonly differences: readonly Difference[];
   /** Aspects known and identical in all of the section's environments (one value each). */
   readonly sameEverywhere: readonly { readonly label: string; readonly value: string }[];
   /** Environments of the section that ran as TCG guests, and why (null when no record or facts file says). */
   readonly tcg: readonly { readonly environment: string; readonly reason: string | null }[];
+  /** Environments of the section with an isolation label (gVisor's runtime), and why (null when no record says). */
+  readonly isolation: readonly IsolationNote[];
   readonly notes: readonly string[];
 }
 
@@ -167,6 +190,7 @@ function byGroup<T>(items: readonly T[], key: (t: T) => [string, string, string]
 function buildSections(comparison: Comparison, inputs: LoadedInputs, envOrder: (a: string, b: string) => number): Section[] {
   const out: Section[] = [];
   const rowsBy = byGroup(comparison.rows, (r) => [r.stack, r.profile, r.workload]);
+  const againstBy = byGroup(comparison.against, (r) => [r.stack, r.profile, r.workload]);
   const recordsBy = byGroup(inputs.records, (r) => [r.record.stack, r.record.profile, r.record.workload]);
   comparison.stacks.forEach((st, si) => {
     for (const group of GROUPS) {
@@ -180,7 +204,8 @@ function buildSections(comparison: Comparison, inputs: LoadedInputs, envOrder: (
       const notes = workloads.map((w) => REFERENCE_NOTES[w as keyof typeof REFERENCE_NOTES]).filter((n): n is string => !!n);
       out.push({
         key: group, id: `s${si}-${group}`, title: GROUP_TITLES[group], stack: st.stack, profile: st.profile, workloads, environments: st.environments,
-        measures: groupMeasures(rows), ...sectionAspects(st.environments, records, inputs), tcg, notes,
+        measures: groupMeasures(rows), against: groupMeasures(againstBy.get(k) ?? []), ...sectionAspects(st.environments, records, inputs), tcg,
+        isolation: isolationNotes(records, envOrder), notes,
       });
     }
   });
@@ -228,7 +253,7 @@ export function buildReport(inputs: LoadedInputs, options: ReportOptionsModel = 
   const cross = buildCrossStack(comparison);
   const factsProblems = [...new Set([...inputs.facts.values()].flatMap((f) => f.unreadable))];
   return {
-    comparison, overviews: buildOverviews(comparison.rows, comparison.stacks), sections: buildSections(comparison, inputs, envOrder),
+    comparison, overviews: buildOverviews(comparison.rows, comparison.stacks, comparison.against), sections: buildSections(comparison, inputs, envOrder),
     curves: buildCurves(comparison.rows, envOrder), runOrder: buildRunOrder(comparison.rows, comparison.stacks, inputs.records, inputs.superseded.map((s) => s.record)),
     metadata: buildMetadata(inputs, comparison.stacks), tool: options.tool ?? { version: "unknown", commit: "unknown" },
     stackColumns: cross.columns, crossStack: cross.rows, factsProblems, sources: inputs.sources,

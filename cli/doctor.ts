@@ -21,7 +21,7 @@ export async function doctor(o: DoctorOptions): Promise<number> {
   const x = parseExperiment(stackConfig(o), o.stack, probeHost());
   const p = preflight(x);
   if (o.json) {
-    console.log(JSON.stringify({ stack: x.stack, where: p.where, checks: p.checks, ...(p.proof ? { kvmProof: p.proof } : {}) }, null, 2));
+    console.log(JSON.stringify({ stack: x.stack, where: p.where, checks: p.checks, ...(p.proof ? { kvmProof: p.proof } : {}), ...(p.gvisor ? { gvisorProbe: p.gvisor } : {}) }, null, 2));
   } else {
     const envs = x.environments.map((e) => e.name).join(", ");
     console.log(`virtperf doctor: stack ${x.stack} on ${p.where}; environments ${envs}; profile ${x.profile}; acceleration ${x.acceleration}\n`);

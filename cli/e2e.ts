@@ -23,7 +23,7 @@ import { ConfigError, ProvisionError, tail } from "../lib/errors.ts";
 import { namespaceKeys, parseExperiment } from "../stacks/config.ts";
 import { plan } from "../stacks/planner.ts";
 import { probeHost } from "../stacks/host-probe.ts";
-import { assertPreflight, kvmProofOf, preflight } from "../stacks/preflight/preflight.ts";
+import { assertPreflight, hostProbeOf, preflight } from "../stacks/preflight/preflight.ts";
 import { renderChecks } from "../stacks/preflight/table.ts";
 import { readAttempts, readTrials, readTrialsChecked, trialStates, writeRunFiles } from "../stacks/results.ts";
 import { dedupeTrials } from "../model/record.ts";
@@ -224,7 +224,7 @@ async function lockedRun(o: E2eOptions, x: ReturnType<typeof parseExperiment>, b
   // Pre-flight first: nothing is created when a check fails (the table says which and how to fix it).
   const checked = preflight(x);
   assertPreflight(x, checked);
-  const p = plan(x, { ...basic, kvm: kvmProofOf(checked) });
+  const p = plan(x, hostProbeOf(basic, checked));
   const dir = resolve(ROOT, p.resultsDir);
   // The results folder must take records before anything is brought up; records a full disk left pending go in first.
   const problem = outProblem(dir);
@@ -241,6 +241,7 @@ async function lockedRun(o: E2eOptions, x: ReturnType<typeof parseExperiment>, b
   const notOk = checked.checks.filter((c) => c.status === "warn");
   if (notOk.length) console.log(`pre-flight warnings:\n${renderChecks(notOk)}`);
   for (const env of p.environments) if (env.accelerationReason) console.log(`${env.def.name}: ${env.acceleration.toUpperCase()} (${env.accelerationReason})`);
+  for (const env of p.environments) if (env.isolation) console.log(`${env.def.name}: ${env.isolation} (${env.isolationReason})`);
   let stopping: NodeJS.Signals | undefined;
   const stop: Stop = { signal: () => stopping };
   // A signal starts no further trial and stops the running one (a terminal's Ctrl-C reaches it too);

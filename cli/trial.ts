@@ -85,6 +85,7 @@ export async function trialCommand(o: TrialOptions): Promise<number> {
       ...(d.accelerationReason ? { accelerationReason: d.accelerationReason } : {}),
       ...(d.calibrationOf ? { calibrationOf: d.calibrationOf } : {}),
       ...(d.references?.length ? { references: d.references } : {}),
+      ...(d.isolation ? { isolation: d.isolation } : {}), ...(d.isolationReason ? { isolationReason: d.isolationReason } : {}),
       ...rootPidOf(d.target),
       dataDir: d.dataDir, workRoot: d.workRoot, shape: d.shape,
     },

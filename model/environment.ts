@@ -20,6 +20,9 @@ export interface EnvironmentDescription {
   readonly acceleration: GuestAcceleration;
   /** For guests: why this acceleration (KVM proven, TCG requested, or the KVM check that failed). */
   readonly accelerationReason?: string;
+  /** What isolates it beyond its kind, one label (gVisor: "runsc ptrace, host network passthrough"), and why. */
+  readonly isolation?: string;
+  readonly isolationReason?: string;
   /** How the runner reaches the environment. */
   readonly target: TargetSpec;
   /** Where network clients run: the host under test (this machine, or its SSH host), or a second machine. */
@@ -56,6 +59,7 @@ const FIELDS: Record<keyof EnvironmentDescription, { check: Field; optional?: bo
   name: { check: (v) => must(nameProblem(v)) }, kind: { check: oneOf(KIND_NAMES) }, calibrationOf: { check: (v) => must(nameProblem(v)), optional: true },
   references: { check: (v) => (Array.isArray(v) && v.every((n) => nameProblem(n) === undefined) ? undefined : "must be a list of environment names"), optional: true },
   acceleration: { check: oneOf(ACCELERATIONS) }, accelerationReason: { check: text, optional: true },
+  isolation: { check: text, optional: true }, isolationReason: { check: text, optional: true },
   target: { check: target }, client: { check: target }, host: { check: target },
   ports: { check: ports }, dataDir: { check: path }, workRoot: { check: path }, shape: { check: shape },
 };

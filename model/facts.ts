@@ -36,6 +36,8 @@ export const dockerFactsSchema = z.looseObject({
   inspect: z.looseObject({
     id: text, image: text, imageId: text, networkMode: text, cpusetCpus: text,
     memoryBytes: count, memorySwapBytes: count, init: z.boolean().nullable().optional(),
+    /** The OCI runtime dockerd ran it with ("runc", or a gVisor runsc-* runtime). */
+    runtime: text,
     portBindings: z.record(z.string(), z.array(z.looseObject({ HostIp: text, HostPort: text })).nullable()).nullable().optional(),
     mounts: z.unknown().optional(), labels: z.unknown().optional(), ipAddress: text,
     /** The container's AppArmor profile ("docker-default"), "" where the kernel has no AppArmor. */
@@ -106,9 +108,25 @@ export const kvmDockerFactsSchema = z.looseObject({
   container: dockerFactsSchema.optional(),
 });
 
+/** A gVisor container: Docker's facts and what the sandbox really is (stacks/gvisor/spec.ts). */
+export const gvisorFactsSchema = dockerFactsSchema.extend({
+  kind: z.literal("gvisor").optional(),
+  gvisor: z.looseObject({
+    /** What the planner resolved (runtime.ts), with why. */
+    planned: z.looseObject({ runtime: text, platform: text, netstack: text, args: z.array(z.string()).optional(), label: text, reason: text }).optional(),
+    /** What the running sandbox shows: dockerd's runtime for it, runsc's flags on the host, the kernel the application sees. */
+    seen: z.looseObject({
+      runtime: text, registered: z.looseObject({ path: text, runtimeArgs: z.array(z.string()).optional() }).nullable().optional(),
+      runscVersion: text, platform: text, netstack: text, sandboxFlags: text, kernel: text, dmesg: text,
+    }).optional(),
+    /** Whether a file opened O_DIRECT inside is opened O_DIRECT on the host (null: not seen). */
+    directIo: z.looseObject({ hostFdFlags: text, oDirectOnHost: z.boolean().nullable().optional() }).optional(),
+  }).optional(),
+});
+
 /** The facts schema of every kind: a kind without one does not compile. */
 export const FACTS_SCHEMAS = {
-  native: nativeFactsSchema, docker: dockerFactsSchema, kvm: kvmFactsSchema, "kvm-docker": kvmDockerFactsSchema, podman: podmanFactsSchema,
+  native: nativeFactsSchema, docker: dockerFactsSchema, kvm: kvmFactsSchema, "kvm-docker": kvmDockerFactsSchema, podman: podmanFactsSchema, gvisor: gvisorFactsSchema,
 } satisfies { readonly [K in KindName]: z.ZodType };
 
 export type NativeFacts = z.infer<typeof nativeFactsSchema>;
@@ -116,6 +134,7 @@ export type DockerFacts = z.infer<typeof dockerFactsSchema>;
 export type KvmFacts = z.infer<typeof kvmFactsSchema>;
 export type PodmanFacts = z.infer<typeof podmanFactsSchema>;
 export type KvmDockerFacts = z.infer<typeof kvmDockerFactsSchema>;
+export type GvisorFacts = z.infer<typeof gvisorFactsSchema>;
 
 /** A facts document read with its kind's schema, or undefined (with why) when it does not fit. */
 export function parseFacts<K extends KindName>(kind: K, json: unknown): { facts?: z.infer<(typeof FACTS_SCHEMAS)[K]>; problem?: string } {

@@ -4,7 +4,7 @@
  * stacks/<kind>/ and registered in stacks/kinds.ts, typed over this list, so a kind listed here without a
  * module (or a module not listed) does not compile.
  */
-export const KIND_NAMES = ["native", "docker", "kvm", "kvm-docker", "podman"] as const;
+export const KIND_NAMES = ["native", "docker", "kvm", "kvm-docker", "podman", "gvisor"] as const;
 export type KindName = (typeof KIND_NAMES)[number];
 
 /** The kinds whose environments run in a guest: their acceleration is "kvm" or "tcg", never "none". */

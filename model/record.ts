@@ -46,6 +46,13 @@ export const trialRecordSchema = z.object({
   references: z.array(z.string()).optional(),
   /** For guests: why this acceleration (KVM proven, TCG requested, or the KVM check that failed). */
   accelerationReason: z.string().optional(),
+  /**
+   * What isolates the environment beyond its kind, resolved when it was planned: gVisor's runtime as one
+   * label ("runsc ptrace, host network passthrough"), labelled in the report as TCG is.
+   */
+  isolation: z.string().optional(),
+  /** Why that isolation: asked for, or what the host's probe found (the candidates that failed before it). */
+  isolationReason: z.string().optional(),
   workload: z.enum(WORKLOAD_IDS),
   profile: z.enum(PROFILES),
   rep: z.number().int().nonnegative(),

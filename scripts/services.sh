@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Starts the daemons virtperf's environments need, on a machine without systemd (CI, this sandbox):
-# dockerd, virtlogd, libvirtd and libvirt's "default" network. Idempotent: whatever already answers is
-# left alone. Waits until each one answers, prints what it started, and exits non-zero naming what did
+# dockerd (with gVisor's runsc registered as Docker runtimes), virtlogd, libvirtd and libvirt's "default"
+# network. Idempotent: whatever already answers is left alone. Waits until each one answers, prints what it started, and exits non-zero naming what did
 # not come up, with its log's tail on stderr.
 #
 #   scripts/services.sh            all of them
 #   scripts/services.sh docker     only dockerd
 #   scripts/services.sh libvirt    only virtlogd, libvirtd and the default network
+#   scripts/services.sh runtimes   only write the gVisor runtimes into daemon.json (no daemon touched;
+#                                  VIRTPERF_DOCKER_DAEMON_JSON names another file)
 #
 # No pipeline here has a reader that stops early (grep -q, head): under pipefail the writer then dies
 # of SIGPIPE and the test reads as false (test/unit/lint/pipefail.test.ts). Outputs are captured first.
@@ -39,8 +41,58 @@ wait_for() {
 
 running() { pgrep -x "$1" >/dev/null; }
 
+daemon_json=${VIRTPERF_DOCKER_DAEMON_JSON:-/etc/docker/daemon.json}
+
+# gVisor: one named Docker runtime per (platform, network mode) the gvisor kind may use,
+# runsc-<platform>-<netstack> (stacks/gvisor/runtime.ts ALL_RUNTIMES; a unit test keeps both in step),
+# merged into daemon.json: its other keys and runtimes are kept. ("userland-proxy" stays a dockerd flag
+# below: dockerd refuses an option given both as a flag and in the file.) Prints "changed" when it wrote
+# the file; nothing to do without runsc (the pre-flight names what the gvisor environments miss).
+gvisor_runtimes() {
+  local runsc current merged runtimes='{}' p n net
+  runsc=$(command -v runsc) || return 0
+  command -v jq >/dev/null || { say "jq is not installed (apt-get install jq): the gVisor runtimes are not registered"; return 1; }
+  for p in systrap kvm ptrace; do
+    for n in gvisor host; do
+      if [ "$n" = gvisor ]; then net=sandbox; else net=host; fi
+      runtimes=$(jq -c --arg name "runsc-$p-$n" --arg path "$runsc" --arg a "--platform=$p" --arg b "--network=$net" \
+        '. + {($name): {path: $path, runtimeArgs: [$a, $b]}}' <<<"$runtimes")
+    done
+  done
+  current='{}'
+  if [ -s "$daemon_json" ]; then
+    current=$(jq -c . "$daemon_json") || { say "$daemon_json is not valid JSON: fix it and run again (the gVisor runtimes are not registered)"; return 1; }
+  fi
+  merged=$(jq -c --argjson r "$runtimes" '.runtimes = ((.runtimes // {}) + $r)' <<<"$current")
+  [ "$(jq -cS . <<<"$merged")" = "$(jq -cS . <<<"$current")" ] && return 0
+  mkdir -p "$(dirname "$daemon_json")"
+  jq . <<<"$merged" >"$daemon_json.tmp.$$" && mv "$daemon_json.tmp.$$" "$daemon_json" || return 1
+  echo changed
+}
+
+docker_has_runtime() {
+  local r
+  r=$(docker info --format '{{json .Runtimes}}' 2>/dev/null) || return 1
+  [[ $r == *"\"$1\""* ]]
+}
+
+# A running dockerd re-reads daemon.json's runtimes on SIGHUP (its containers keep running).
+reload_docker() {
+  local pid
+  pid=$(cat /var/run/docker.pid 2>/dev/null) || pid=$(pgrep -x dockerd)
+  [ -n "$pid" ] || { say "dockerd answers but its pid is unknown: restart it to load the gVisor runtimes"; return 1; }
+  kill -HUP "$pid"
+  started+=(docker-runtimes:runsc)
+  wait_for "dockerd reloading daemon.json (runtime runsc-ptrace-host)" "$log_dir/dockerd.log" docker_has_runtime runsc-ptrace-host
+}
+
 start_docker() {
-  if docker info >/dev/null 2>&1; then return 0; fi
+  local changed
+  changed=$(gvisor_runtimes) || return 1
+  if docker info >/dev/null 2>&1; then
+    if [ -n "$changed" ]; then reload_docker; fi
+    return
+  fi
   command -v dockerd >/dev/null || { say "dockerd is not installed (apt-get install docker.io)"; return 1; }
   local log=$log_dir/dockerd.log
   if ! running dockerd; then
@@ -125,7 +177,8 @@ case "$which" in
   all) start_docker; start_libvirt ;;
   docker) start_docker ;;
   libvirt) start_libvirt ;;
-  *) echo "usage: $0 [all|docker|libvirt]" >&2; exit 2 ;;
+  runtimes) changed=$(gvisor_runtimes); if [ -n "$changed" ]; then started+=("runtimes:$daemon_json"); fi ;;
+  *) echo "usage: $0 [all|docker|libvirt|runtimes]" >&2; exit 2 ;;
 esac
 
 if ((${#started[@]})); then

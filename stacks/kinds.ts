@@ -13,8 +13,9 @@ import { docker } from "./docker/index.ts";
 import { kvm } from "./kvm/index.ts";
 import { kvmDocker } from "./kvm-docker/index.ts";
 import { podman } from "./podman/index.ts";
+import { gvisor } from "./gvisor/index.ts";
 
-export const KINDS = { native, docker, kvm, "kvm-docker": kvmDocker, podman } as const satisfies { readonly [K in KindName]: KindModule<K, KindOptions<K>, unknown> };
+export const KINDS = { native, docker, kvm, "kvm-docker": kvmDocker, podman, gvisor } as const satisfies { readonly [K in KindName]: KindModule<K, KindOptions<K>, unknown> };
 
 /** A kind's module, seen through the common contract (what dispatch needs; each module keeps its own types inside). */
 export function kindModule(kind: KindName): KindModule<KindName, KindOptions, unknown> {

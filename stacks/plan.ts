@@ -7,6 +7,7 @@ import type { CommandSpec, EnvironmentDef, Experiment } from "./experiment.ts";
 import type { TargetSpec } from "../model/target.ts";
 import type { WorkloadId } from "../workloads/contract.ts";
 import type { KvmProof } from "./kvm/acceleration.ts";
+import type { GvisorProbe } from "./gvisor/runtime.ts";
 import type { NativePaths } from "./native/spec.ts";
 
 /**
@@ -21,6 +22,10 @@ export interface EnvironmentPlan<S = unknown> {
   readonly acceleration: "none" | "kvm" | "tcg";
   /** For guests: why this acceleration (the proof passed, TCG was asked, or which KVM check failed). */
   readonly accelerationReason?: string;
+  /** What isolates it beyond its kind, resolved at plan time, one label (gVisor: "runsc ptrace, host network passthrough"). */
+  readonly isolation?: string;
+  /** Why that isolation (asked for, or the probe's story), as accelerationReason says it for guests. */
+  readonly isolationReason?: string;
   /** Other environments of the stack the report also compares this one with (its kind's `references`). */
   readonly references?: readonly string[];
   /** How the runner reaches it. */
@@ -80,6 +85,8 @@ export interface HostProbe {
   readonly memoryMiB: number;
   /** The KVM proof (stacks/preflight/acceleration.ts): acceleration "auto" uses KVM only when it passed. */
   readonly kvm: KvmProof;
+  /** The gVisor probe (stacks/gvisor/runtime.ts): which runsc runtimes start a container; absent when not probed. */
+  readonly gvisor?: GvisorProbe;
   /** Hardware threads per core (guest topology that matches the host); 1 when unknown. */
   readonly threadsPerCore?: number;
 }

@@ -48,6 +48,7 @@ export function environmentDescription(x: Experiment, env: EnvironmentPlan): Env
     name: env.def.name, kind: env.kind, ...(env.def.calibrationOf ? { calibrationOf: env.def.calibrationOf } : {}),
     ...(env.references?.length ? { references: env.references } : {}),
     acceleration: env.acceleration, ...(env.accelerationReason ? { accelerationReason: env.accelerationReason } : {}),
+    ...(env.isolation ? { isolation: env.isolation } : {}), ...(env.isolationReason ? { isolationReason: env.isolationReason } : {}),
     target: env.target,
     // Network clients run on a named second machine, else on the host under test.
     client: x.client.kind === "ssh" ? x.client.target : hostTarget(x),

@@ -2,7 +2,8 @@
  * results.csv: tidy data for pandas and R, one row per metric value of each trial (RFC 4180 quoting).
  * A failed trial gives one row with empty metric and value (NA), so failures are visible, not dropped;
  * warm-up trials are kept and marked (filter on `warmup` and `status`), and so are trials that ran on a
- * busy host (`contaminated`, with its reasons) and A/A copies (`calibrationOf`); records superseded by
+ * busy host (`contaminated`, with its reasons), A/A copies (`calibrationOf`) and what isolates a gVisor
+ * environment (`isolation`, its runtime label); records superseded by
  * another attempt of the same trial are not rows (the report lists them). Text cells that a spreadsheet
  * would run as a formula (leading = + - @ tab or CR) get a leading ' (OWASP CSV injection); numbers stay
  * numbers.
@@ -12,7 +13,7 @@ import type { LocatedRecord } from "../load.ts";
 export const CSV_COLUMNS = [
   "stack", "run", "host", "profile", "environment", "kind", "acceleration", "workload", "rep", "order", "warmup",
   "status", "startedAt", "tool", "toolVersion", "case", "params", "metric", "value", "unit", "better", "error",
-  "calibrationOf", "accelerationReason", "contaminated", "contaminationReasons",
+  "calibrationOf", "accelerationReason", "contaminated", "contaminationReasons", "isolation",
 ] as const;
 
 /** A text cell no spreadsheet runs as a formula. */
@@ -43,7 +44,7 @@ export function renderCsv(records: readonly LocatedRecord[], sink: (chunk: strin
   for (const { record: r } of records) {
     const head = [r.stack, r.run, r.host, r.profile, r.environment, r.kind, r.acceleration, r.workload, r.rep, r.order, r.warmup, r.status, r.startedAt, r.tool.name, r.tool.version].map(quote).join(",");
     const c = r.contamination;
-    const tail = [quote(r.error ? r.error.message : null), quote(r.calibrationOf ?? null), quote(r.accelerationReason ?? null), c ? c.flagged : "", quote(c ? c.reasons.join("; ") : null)].join(",");
+    const tail = [quote(r.error ? r.error.message : null), quote(r.calibrationOf ?? null), quote(r.accelerationReason ?? null), c ? c.flagged : "", quote(c ? c.reasons.join("; ") : null), quote(r.isolation ?? null)].join(",");
     let wrote = false;
     for (const c of r.cases) {
       const prefix = `${head},${q(c.case)},${quote(JSON.stringify(c.params))},`;

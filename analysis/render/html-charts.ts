@@ -9,7 +9,7 @@ import { perfOf } from "../overview.ts";
 import type { RunOrderPlot } from "../runorder.ts";
 import { contaminationText, directionText, medianText, noiseText, ratioNum, ratioText, tcgStatement } from "../format.ts";
 import { envStyle, type MarkClass } from "./svg.ts";
-import { environmentColumn } from "./tables.ts";
+import { againstColumnTitle, environmentChartColumn } from "./tables.ts";
 import { forestChart, type ForestMark } from "./svg-forest.ts";
 import { stripChart, xyChart, type XYBand, type XYSeries } from "./svg-xy.ts";
 
@@ -40,7 +40,7 @@ export function forestMark(r: Row, withStudy: boolean): ForestMark {
   return {
     value: p?.value ?? null, low: p?.low ?? null, high: p?.high ?? null, klass,
     text: p ? `x${ratioNum(p.value)} ${klass === "none" ? whyNone(r) : SHORT[klass]}${r.insideNoiseFloor ? ", in noise" : ""}` : r.median === null ? "no data" : "no ratio",
-    tooltip: `${r.environment}, ${r.workload} ${r.case} ${r.metric}: median ${medianText(r)} ${r.unit}, n=${r.n}; ${ratioText(r)}${notes.map((n) => `; ${n}`).join("")}`,
+    tooltip: `${r.environment}${r.against ? ` vs ${r.against}` : ""}, ${r.workload} ${r.case} ${r.metric}: median ${medianText(r)} ${r.unit}, n=${r.n}; ${ratioText(r)}${notes.map((n) => `; ${n}`).join("")}`,
     study: ref && !ref.range ? inv(ref.ratio) : null, studyRange: range, margin: r.role === "headline" && !tcg ? r.margin : null, noise, outlier: tcg,
   };
 }
@@ -52,13 +52,31 @@ export function glanceChart(ov: Overview, multiStack: boolean): string {
     const g = ov.geomean.find((x) => x.environment === env);
     marks.push(g?.perf ? { value: g.perf.value, low: g.perf.low, high: g.perf.high, klass: "none", text: `x${ratioNum(g.perf.value)} (${g.count})`, tooltip: `geometric mean of ${g.count} headline ratios; approximate 95 % interval`, study: null, studyRange: null, margin: null } : null);
     const tcg = ov.rows.map((o) => o.cells.get(env)).find((c) => c?.tcg);
-    return { title: environmentColumn(ov, env), marks, ownAxis: !!tcg, ...(tcg ? { note: tcgStatement(env, tcg.row.accelerationReason) } : {}) };
+    const head = environmentChartColumn(ov, env);
+    return { title: head.title, marks, ownAxis: !!tcg, ...(tcg ? { note: tcgStatement(env, tcg.row.accelerationReason) } : head.note ? { note: head.note } : {}) };
   });
   const labels = [...ov.rows.map((o) => o.label), "geometric mean"];
   return forestChart({
     title: `${multiStack ? `${ov.stack}: ` : ""}overhead at a glance: performance against ${ov.baseline ?? "native"} (> 1 is better)`,
     rowLabels: labels, columns, separatorBefore: ov.rows.length, chartId: `glance-${ov.stack}`,
     xLabel: `performance vs native, log scale (native / environment for lower-is-better metrics)\nwhiskers: each cell's interval, at the coverage its table cell states; pale green band: the margin of equivalence${ov.rows.some((o) => o.noise) ? "\npurple band: native's A/A noise floor (native-aa against native), the difference two identical environments show" : ""}`,
+  });
+}
+
+/** Page one's reference comparisons: one column per (environment, reference), the headline metrics as rows. */
+export function againstChart(ov: Overview, multiStack: boolean): string {
+  const positions = ov.rows.map((o) => o.position).filter((p) => ov.against.some((c) => c.cells.has(p)));
+  const columns = ov.against.map((c) => {
+    const marks: (ForestMark | null)[] = positions.map((p) => { const r = c.cells.get(p); return r ? forestMark(r, false) : null; });
+    const g = c.geomean;
+    marks.push(g.perf ? { value: g.perf.value, low: g.perf.low, high: g.perf.high, klass: "none", text: `x${ratioNum(g.perf.value)} (${g.count})`, tooltip: `geometric mean of ${g.count} headline ratios against ${c.reference}; approximate 95 % interval`, study: null, studyRange: null, margin: null } : null);
+    return { title: `${c.environment}\nvs ${c.reference}`, marks, ownAxis: false, note: againstColumnTitle(c) };
+  });
+  const labels = [...positions.map((p) => ov.rows.find((o) => o.position === p)!.label), "geometric mean"];
+  return forestChart({
+    title: `${multiStack ? `${ov.stack}: ` : ""}against a reference environment: performance against it (> 1 is better)`,
+    rowLabels: labels, columns, separatorBefore: positions.length, chartId: `against-${ov.stack}`, baseline: "the reference",
+    xLabel: "performance vs the reference environment, log scale (reference / environment for lower-is-better metrics)\nwhiskers: each cell's interval, at the coverage its table cell states; pale green band: the margin of equivalence",
   });
 }
 

@@ -6,14 +6,15 @@
  * come from tables.ts, words from format.ts, numbers from the model.
  */
 import type { ReportModel, Section } from "../sections.ts";
-import { METHOD_TEXT, SMOKE_STUDY_NOTE, familyText, smokeText, tcgStatement } from "../format.ts";
+import { METHOD_TEXT, SMOKE_STUDY_NOTE, familyText, isolationStatement, smokeText, tcgStatement } from "../format.ts";
 import { WARNING_CODES, WARNING_LABEL, WARNING_TEXT, type WarningCode } from "../warnings.ts";
 import { CHART_CSS, esc, MARK_STYLE } from "./svg.ts";
 import {
-  contaminatedCells, contaminatedSummary, contaminatedTable, crossStackTable, curveTable, curveTitle, differencesTable, failuresText, glanceTable, inputProblems, measureTable,
+  againstGlanceTable, againstTable, contaminatedCells, contaminatedSummary, contaminatedTable, crossStackTable, curveTable, curveTitle, differencesTable, failuresText, glanceTable, inputProblems, measureTable,
   metaTable, stacksTable, type Table,
 } from "./tables.ts";
-import { curveCharts, glanceChart, runOrderChart, stripCharts, workloadForests } from "./html-charts.ts";
+import { againstChart, curveCharts, glanceChart, runOrderChart, stripCharts, workloadForests } from "./html-charts.ts";
+import type { Overview } from "../overview.ts";
 import { fioLatencyCharts } from "./html-fio.ts";
 
 export function htmlTable(t: Table, cls = ""): string {
@@ -36,6 +37,7 @@ function sectionTitle(section: Section, multiStack: boolean): string {
 function sectionHtml(model: ReportModel, section: Section, multiStack: boolean): string {
   const parts: string[] = [];
   for (const t of section.tcg) parts.push(`<p class="warn" data-tcg="${esc(t.environment)}"><b>Warning: ${esc(tcgStatement(t.environment, t.reason))}.</b> ${esc(WARNING_TEXT["tcg-guest"])}.</p>`);
+  for (const i of section.isolation) parts.push(`<p class="note" data-isolation="${esc(i.environment)}">${esc(isolationStatement(i.environment, i.label, i.reason))}.</p>`);
   const busy = contaminatedCells(section);
   if (busy.length) parts.push(`<p class="warn" data-busy="cells"><b>Trials on a busy host (in the statistics):</b> ${busy.map(esc).join("; ")}. ${esc(WARNING_TEXT.contaminated)}.</p>`);
   parts.push(workloadForests(section));
@@ -50,6 +52,8 @@ function sectionHtml(model: ReportModel, section: Section, multiStack: boolean):
   }
   if (section.measures.length) parts.push(htmlTable(measureTable(section), "cells measures"));
   else parts.push(`<p class="warn">No successful trial in this section: every trial failed.</p>`);
+  const against = againstTable(section);
+  if (against) parts.push(`<p data-against="${esc(section.key)}"><i>Compared with their reference environments</i> (the same cells, their ratio to the reference by the same rule; headline ones are in the verdicts' family):</p>${htmlTable(against, "cells against-cells")}`);
   if (section.profile === "smoke" && section.measures.some((m) => m.rows.some((r) => r.reference))) parts.push(`<p class="note">${esc(SMOKE_STUDY_NOTE)}</p>`);
   const failures = failuresText(model, section);
   if (failures) parts.push(`<p class="warn">Failed trials (left out): ${esc(failures)}.</p>`);
@@ -59,6 +63,14 @@ function sectionHtml(model: ReportModel, section: Section, multiStack: boolean):
   const legend = WARNING_CODES.filter((c) => used.has(c));
   if (legend.length) parts.push(`<ul class="legend">${legend.map((c) => `<li><b>${esc(WARNING_LABEL[c])}</b>: ${esc(WARNING_TEXT[c])}</li>`).join("")}</ul>`);
   return `<details class="section" id="${esc(section.id)}" data-section="${esc(section.key)}"><summary><h2>${esc(sectionTitle(section, multiStack))}</h2></summary>\n${parts.join("\n")}</details>`;
+}
+
+function againstHtml(ov: Overview, multiStack: boolean): string {
+  const t = againstGlanceTable(ov);
+  if (!t) return "";
+  return `<section class="against" id="against-${esc(ov.stack)}"><h2>${esc(multiStack ? `${ov.stack}: against a reference environment` : "Against a reference environment")}</h2>`
+    + `<p class="meta">Each environment against the one its kind names as its reference (gVisor: the same container on runc), on the headline metrics; performance against the reference (> 1 is better).</p>`
+    + `${againstChart(ov, multiStack)}${htmlTable(t, "against-glance")}</section>`;
 }
 
 function contaminatedHtml(model: ReportModel): string {
@@ -87,7 +99,7 @@ body{font-family:system-ui,sans-serif;margin:20px auto;max-width:1280px;padding:
 h1{font-size:23px;margin-bottom:4px} h2{font-size:18px;margin:0;display:inline} section.glance h2{display:block;margin-top:18px}
 summary{cursor:pointer;padding:6px 0} details.section{border-top:1px solid #ddd;margin-top:14px} details.sub summary{font-size:13px;color:#333}
 table{border-collapse:collapse;font-size:12.5px;margin:10px 0} th,td{border:1px solid #ddd;padding:3px 7px;text-align:left;vertical-align:top}
-th{background:#f3f5f7} table.measures td:nth-child(4){text-align:right} table.glance td{white-space:normal;min-width:120px}
+th{background:#f3f5f7} table.measures td:nth-child(4){text-align:right} table.glance td,table.against-glance td{white-space:normal;min-width:120px}
 .warn{background:#fff3e6;border-left:4px solid #D55E00;padding:6px 10px} .note{color:#444;font-style:italic} .meta{color:#333;font-size:13px;margin-top:0}
 .legend{font-size:12.5px;color:#333} .same{font-size:12.5px;color:#333} table.aspects td:first-child{font-weight:600;white-space:nowrap} .methods li{font-size:13px}
 nav.toc{font-size:13.5px;background:#f6f8fa;padding:8px 10px;margin:14px 0} nav.toc a{color:#0b4f8a} .family{font-size:13.5px}
@@ -101,6 +113,7 @@ function headLines(model: ReportModel): string {
 export function renderHtml(model: ReportModel): string {
   const multiStack = model.comparison.stacks.length > 1;
   const tcgEnvs = [...new Map(model.sections.flatMap((s) => s.tcg.map((t) => [`${multiStack ? `${s.stack}/` : ""}${t.environment}`, t.reason] as const)))];
+  const isolated = [...new Map(model.sections.flatMap((s) => s.isolation.map((i) => [`${multiStack ? `${s.stack}/` : ""}${i.environment}`, i] as const)))];
   const busy = contaminatedSummary(model);
   const problems = inputProblems(model);
   const body = [
@@ -108,7 +121,8 @@ export function renderHtml(model: ReportModel): string {
     ...[smokeText(model.comparison.stacks)].filter((t) => t !== undefined).map((t) => `<p class="warn smoke"><b>${esc(t)}</b></p>`),
     ...tcgEnvs.map(([env, reason]) => `<p class="warn" data-tcg="${esc(env)}"><b>${esc(tcgStatement(env, reason))}.</b> Not KVM numbers: shown on their own axis, never judged and never set beside the study's KVM figures.</p>`),
     ...(busy ? [`<p class="warn" data-busy="summary"><b>${esc(busy)}</b></p>`] : []),
-    ...model.overviews.filter((o) => o.rows.length).map((o) => `<section class="glance" id="glance-${esc(o.stack)}">${glanceChart(o, multiStack)}${htmlTable(glanceTable(o), "glance")}</section>`),
+    ...isolated.map(([env, i]) => `<p class="note" data-isolation="${esc(env)}"><b>${esc(`${env} runs under ${i.label}`)}.</b> ${esc(i.reason ? `Why: ${i.reason}.` : "")}</p>`),
+    ...model.overviews.filter((o) => o.rows.length).map((o) => `<section class="glance" id="glance-${esc(o.stack)}">${glanceChart(o, multiStack)}${htmlTable(glanceTable(o), "glance")}</section>${againstHtml(o, multiStack)}`),
     `<p class="family">${esc(familyText(model.comparison.family))}</p>`,
     tocHtml(model, multiStack),
     ...(problems.length ? [`<p class="warn">Input problems (left out, the rest is reported): ${esc(problems.join("; "))}</p>`] : []),

@@ -4,11 +4,11 @@
  * text from the inputs is escaped: `|`, HTML (`<`, `>`, `&`) and control characters.
  */
 import type { ReportModel, Section } from "../sections.ts";
-import { METHOD_TEXT, SMOKE_STUDY_NOTE, familyText, num, smokeText, tcgStatement } from "../format.ts";
+import { METHOD_TEXT, SMOKE_STUDY_NOTE, familyText, isolationStatement, num, smokeText, tcgStatement } from "../format.ts";
 import { WARNING_CODES, WARNING_LABEL, WARNING_TEXT, type WarningCode } from "../warnings.ts";
 import { printable } from "../../model/record.ts";
 import {
-  contaminatedCells, contaminatedSummary, contaminatedTable, crossStackTable, curveTable, curveTitle, differencesTable, failuresText, glanceTable, inputProblems, measureTable,
+  againstGlanceTable, againstTable, contaminatedCells, contaminatedSummary, contaminatedTable, crossStackTable, curveTable, curveTitle, differencesTable, failuresText, glanceTable, inputProblems, measureTable,
   metaTable, stacksTable, type Table,
 } from "./tables.ts";
 
@@ -48,11 +48,14 @@ function differences(section: Section): string {
 function sectionText(model: ReportModel, section: Section, multiStack: boolean): string {
   const parts = [`## ${mdText(`${multiStack ? `${section.stack} (${section.profile}): ` : ""}${section.title}`)}`];
   for (const t of section.tcg) parts.push(`> **Warning: ${mdText(tcgStatement(t.environment, t.reason))}.** ${mdText(WARNING_TEXT["tcg-guest"])}.`);
+  for (const i of section.isolation) parts.push(`_${mdText(isolationStatement(i.environment, i.label, i.reason))}._`);
   const busy = contaminatedCells(section);
   if (busy.length) parts.push(`> **Trials on a busy host (in the statistics):** ${mdText(busy.join("; "))}. ${mdText(WARNING_TEXT.contaminated)}.`);
   const curves = model.curves.filter((c) => c.stack === section.stack && c.profile === section.profile && section.workloads.includes(c.workload));
   for (const c of curves) parts.push(`**${mdText(curveTitle(c))}**\n\n${table(curveTable(c))}`);
   if (section.measures.length) parts.push(table(measureTable(section)));
+  const against = againstTable(section);
+  if (against) parts.push(`_Compared with their reference environments (the same cells, their ratio to the reference by the same rule; headline ones are in the verdicts' family):_\n\n${table(against)}`);
   const smoke = smokeStudyNote(section);
   if (smoke) parts.push(smoke);
   const failures = failuresText(model, section);
@@ -77,9 +80,13 @@ export function renderMarkdown(model: ReportModel): string {
   ];
   const tcg = new Map(model.sections.flatMap((s) => s.tcg.map((t) => [`${multiStack ? `${s.stack}/` : ""}${t.environment}`, t.reason] as const)));
   for (const [env, reason] of tcg) parts.push(`> **${mdText(tcgStatement(env, reason))}.** Not KVM numbers: never judged and never set beside the study's KVM figures.`);
+  const isolated = new Map(model.sections.flatMap((s) => s.isolation.map((i) => [`${multiStack ? `${s.stack}/` : ""}${i.environment}`, i] as const)));
+  for (const [env, i] of isolated) parts.push(`_${mdText(isolationStatement(env, i.label, i.reason))}._`);
   for (const ov of model.overviews) {
     if (ov.rows.length === 0) continue;
     parts.push(`## ${mdText(multiStack ? `${ov.stack} (${ov.profile}): overhead at a glance` : "Overhead at a glance")}\n\n_Performance against ${mdText(ov.baseline ?? "native")} (> 1 is better, whatever the metric's direction)._\n\n${table(glanceTable(ov))}`);
+    const against = againstGlanceTable(ov);
+    if (against) parts.push(`### ${mdText(multiStack ? `${ov.stack}: against a reference environment` : "Against a reference environment")}\n\n_Each environment against the one its kind names as its reference (gVisor: the same container on runc), on the headline metrics; performance against the reference (> 1 is better)._\n\n${table(against)}`);
   }
   parts.push(mdText(familyText(model.comparison.family)));
   parts.push(`How to read:\n\n${METHOD_TEXT.map((t) => `- ${mdText(t)}`).join("\n")}`);

@@ -42,6 +42,8 @@ export interface ForestOptions {
   /** Draw a separator above this row (the geometric-mean row). */
   readonly separatorBefore?: number;
   readonly chartId?: string;
+  /** What the marks are against, in the legend ("better than <baseline>"); default native. */
+  readonly baseline?: string;
 }
 
 type Axis = { lo: number; hi: number };
@@ -56,7 +58,7 @@ function axisOf(columns: readonly ForestColumn[], own = false): Axis {
   return { lo, hi };
 }
 
-const LABEL_W = 300, TOP = 58, BOTTOM = 66, ROW_SINGLE = 24, ROW_MULTI = 36;
+const LABEL_W = 300, TOP_BASE = 58, BOTTOM = 66, ROW_SINGLE = 24, ROW_MULTI = 36;
 
 function markCell(m: ForestMark, x: (v: number) => number, axis: Axis, y: number, rowH: number, left: number, width: number, multi: boolean): string {
   const parts: string[] = [];
@@ -96,6 +98,9 @@ function markCell(m: ForestMark, x: (v: number) => number, axis: Axis, y: number
 
 /** A forest plot; one column gives a narrow chart with the text right of the marks. */
 export function forestChart(o: ForestOptions): string {
+  // A column title may have two lines ("\n"): the plot moves down by the extra lines.
+  const headLines = Math.max(1, ...o.columns.map((c) => c.title.split("\n").length));
+  const TOP = TOP_BASE + 14 * (headLines - 1);
   const multi = o.columns.length > 1;
   const colW = multi ? Math.max(150, Math.min(210, Math.floor(900 / o.columns.length))) : 380;
   const gap = multi ? 26 : 0;
@@ -108,8 +113,9 @@ export function forestChart(o: ForestOptions): string {
   // Legend: one line under the title.
   let lx = 4;
   for (const k of ["better", "worse", "equivalent", "inconclusive", "none"] as const) {
-    parts.push(legendItem(lx, 38, MARK_STYLE[k].shape, MARK_STYLE[k].color, MARK_STYLE[k].fill, k === "none" ? "no verdict" : MARK_STYLE[k].label));
-    lx += k === "none" ? 95 : MARK_STYLE[k].label.length * 6.2 + 30;
+    const label = k === "none" ? "no verdict" : o.baseline ? MARK_STYLE[k].label.replace(/ native$/, ` ${o.baseline}`) : MARK_STYLE[k].label;
+    parts.push(legendItem(lx, 38, MARK_STYLE[k].shape, MARK_STYLE[k].color, MARK_STYLE[k].fill, label));
+    lx += k === "none" ? 95 : label.length * 6.2 + 30;
   }
   parts.push(legendItem(lx, 38, "diamond", STUDY_COLOR, false, "study"));
   if (o.columns.some((c) => c.marks.some((m) => m?.noise))) parts.push(`<rect class="nband" x="${f(lx + 62)}" y="31" width="18" height="8"/><text class="lbl" x="${f(lx + 84)}" y="38">A/A noise floor</text>`);
@@ -125,7 +131,11 @@ export function forestChart(o: ForestOptions): string {
     const left = LABEL_W + 14 + ci * (colW + gap);
     const axis = col.ownAxis ? axisOf([col], true) : shared;
     const x = (v: number) => left + ((Math.log(v) - Math.log(axis.lo)) / (Math.log(axis.hi) - Math.log(axis.lo))) * colW;
-    if (multi) parts.push(`<text class="hdr" x="${f(left + colW / 2)}" y="${TOP - 6}" text-anchor="middle">${col.note ? `<title>${esc(col.note)}</title>` : ""}${esc(col.title)}</text>`);
+    if (multi) {
+      const lines = col.title.split("\n");
+      const text = lines.length === 1 ? esc(col.title) : lines.map((l, li) => `<tspan x="${f(left + colW / 2)}" dy="${li === 0 ? 0 : 14}">${esc(l)}</tspan>`).join("");
+      parts.push(`<text class="hdr" x="${f(left + colW / 2)}" y="${TOP - 6 - 14 * (lines.length - 1)}" text-anchor="middle">${col.note ? `<title>${esc(col.note)}</title>` : ""}${text}</text>`);
+    }
     for (const t of ratioTicks(axis.lo, axis.hi, x).filter((t) => x(t) - left >= 10 && left + colW - x(t) >= 10)) {
       parts.push(`<line class="${t === 1 ? "one" : "grid"}" x1="${f(x(t))}" x2="${f(x(t))}" y1="${TOP}" y2="${plotBottom}"/><text class="tick" x="${f(x(t))}" y="${plotBottom + 14}" text-anchor="middle">x${t}</text>`);
     }
@@ -134,7 +144,7 @@ export function forestChart(o: ForestOptions): string {
       const y = TOP + i * rowH;
       return m ? markCell(m, x, axis, y, rowH, left, colW, multi) : `<text class="gap" x="${f(left + colW / 2)}" y="${f(y + (multi ? 17 : rowH / 2 + 4))}" text-anchor="middle">not run</text>`;
     });
-    parts.push(`<g class="col" data-column="${esc(col.title)}" data-own-axis="${col.ownAxis ? "true" : "false"}">${cells.join("")}</g>`);
+    parts.push(`<g class="col" data-column="${esc(col.title.replace(/\n/g, " "))}" data-own-axis="${col.ownAxis ? "true" : "false"}">${cells.join("")}</g>`);
   });
   o.xLabel.split("\n").forEach((line, i, all) => parts.push(`<text class="lbl" x="${LABEL_W}" y="${height - 8 - (all.length - 1 - i) * 14}">${esc(line)}</text>`));
   return `<svg class="chart" data-chart="forest"${o.chartId ? ` id="${esc(o.chartId)}"` : ""} viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${esc(o.title)}">${parts.join("")}</svg>`;

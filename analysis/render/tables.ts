@@ -4,7 +4,7 @@
  */
 import type { Row } from "../compare.ts";
 import type { Curve, ReportModel, Section } from "../sections.ts";
-import { perfOf, type Overview, type OverviewCell, type Perf } from "../overview.ts";
+import { perfOf, type AgainstColumn, type Overview, type OverviewCell, type Perf } from "../overview.ts";
 import type { RunMeta } from "../metadata.ts";
 import { contaminationText, levelText, measureLabel, medianText, noiseText, num, pct, rangeText, ratioNum, ratioShort, ratioText, referenceText, tcgShort, verdictWord, warningsText, directionText } from "../format.ts";
 import { WARNING_LABEL } from "../warnings.ts";
@@ -58,9 +58,30 @@ function perfWithLevel(r: Row): string {
   return `${perfText(p)}${r.ratioLevel !== null && p?.low != null ? ` (${levelText(r.ratioLevel)})` : ""}`;
 }
 
-/** A page-one column's name: the environment, and for a TCG guest the KVM check that failed. */
+/**
+ * A chart column's title (two lines where a table has one): the environment, then its isolation in short
+ * ("gVisor ptrace, host net") or the TCG mark; `note`, the whole label, for the tooltip. Undefined note: none.
+ */
+export function environmentChartColumn(ov: Overview, env: string): { title: string; note?: string } {
+  const isolation = ov.rows.map((o) => o.cells.get(env)).find((c) => c?.row.isolation)?.row.isolation;
+  if (!isolation) return { title: environmentColumn(ov, env) };
+  return { title: `${env}\n(${shortIsolation(isolation)})`, note: `${env} runs under ${isolation}` };
+}
+
+/** "runsc ptrace, host network passthrough" -> "gVisor ptrace, host net"; other labels as they are. */
+export function shortIsolation(label: string): string {
+  return label.replace(/^runsc /, "gVisor ").replace("host network passthrough", "host net").replace("gVisor netstack", "gVisor net");
+}
+
+/** A page-one cell of an environment whose every trial of the metric failed. */
+const GAP = "gap: no successful trial";
+
+/** A page-one column's name: the environment, its isolation label (gVisor's runtime), and for a TCG guest the KVM check that failed. */
 export function environmentColumn(ov: Overview, env: string): string {
-  const tcg = ov.rows.map((o) => o.cells.get(env)).find((c) => c?.tcg);
+  const cells = ov.rows.map((o) => o.cells.get(env));
+  const isolation = cells.find((c) => c?.row.isolation)?.row.isolation;
+  if (isolation) return `${env} (${isolation})`;
+  const tcg = cells.find((c) => c?.tcg);
   if (!tcg) return env;
   const why = tcgShort(tcg.row.accelerationReason);
   return `${env} (TCG, not KVM${why ? `: ${why}` : ""})`;
@@ -77,6 +98,7 @@ export function glanceTable(ov: Overview): Table {
     ...ov.environments.map((env) => {
       const c = o.cells.get(env);
       if (!c) return "not run";
+      if (c.row.median === null) return GAP;
       const study = studyText(c);
       const inside = c.row.insideNoiseFloor ? "; inside the noise floor" : "";
       return `${perfWithLevel(c.row)} ${verdictWord(c.row)}${inside}${study ? `; ${study}` : ""}`;
@@ -89,6 +111,34 @@ export function glanceTable(ov: Overview): Table {
   return {
     header: ["headline metric", `${ov.baseline ?? "native"} median`, ...(noise ? [`noise floor (A/A: ${copy} vs ${ov.baseline})`] : []), ...ov.environments.map((e) => `${environmentColumn(ov, e)}: performance vs native`)],
     rows: [...rows, geo],
+  };
+}
+
+/** A reference comparison's column: "gvisor (runsc ptrace, ...) vs docker". */
+export function againstColumnTitle(c: AgainstColumn): string {
+  const isolation = [...c.cells.values()].find((r) => r.isolation)?.isolation;
+  return `${c.environment}${isolation ? ` (${isolation})` : ""} vs ${c.reference}`;
+}
+
+/** Page one's reference comparisons: headline metric x (environment vs reference), performance against the reference (> 1 better). */
+export function againstGlanceTable(ov: Overview): Table | null {
+  if (ov.against.length === 0) return null;
+  const rows = ov.rows.map((o) => [
+    `${o.label} (${o.unit}, ${directionText(o.better)})`,
+    ...ov.against.map((c) => { const r = c.cells.get(o.position); return !r ? "not run" : r.median === null ? GAP : `${perfWithLevel(r)} ${verdictWord(r)}`; }),
+  ]).filter((row) => row.slice(1).some((v) => v !== "not run"));
+  const geo = ["geometric mean (approx. 95 %)", ...ov.against.map((c) => (c.geomean.perf ? `${perfText(c.geomean.perf)} over ${c.geomean.count} metrics` : "no ratio"))];
+  return { header: ["headline metric", ...ov.against.map((c) => `${againstColumnTitle(c)}: performance vs ${c.reference}`)], rows: [...rows, geo] };
+}
+
+/** A section's cells against their reference environments: the same rule as against native. */
+export function againstTable(section: Section): Table | null {
+  if (section.against.length === 0) return null;
+  return {
+    header: ["measure", "environment", "against", "median [interval] (coverage)", "n", "ratio to the reference [interval] (coverage), statement", "warnings"],
+    rows: section.against.flatMap((m) => m.rows.map((r, i) => [
+      i === 0 ? `${measureLabel(m)}${m.headline ? " [headline]" : ""}` : "", r.environment, r.against ?? "", medianText(r), String(r.n), ratioText(r), warningsText(r),
+    ])),
   };
 }
 

@@ -39,6 +39,7 @@ export function dockerContainerArgs(spec: ContainerSpec) {
     labels: Object.entries(spec.labels).map(([label, value]) => ({ label, value })),
     command: [...spec.command],
     init: spec.init,
+    ...(spec.runtime ? { runtime: spec.runtime } : {}),
     // Running, and never restarted behind the schedule's back.
     mustRun: true,
     restart: "no",

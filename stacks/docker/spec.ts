@@ -72,6 +72,8 @@ export interface ContainerSpec {
   readonly command: readonly string[];
   /** tini as PID 1, so servers the runner backgrounds are reaped. */
   readonly init: true;
+  /** The OCI runtime dockerd runs it with (`--runtime`, a name in daemon.json: gVisor's runsc-*); absent: the daemon's default (runc). */
+  readonly runtime?: string;
 }
 
 /** A Docker environment's plan: its spec is the container. */
@@ -86,14 +88,19 @@ export interface DockerImagePlan {
   readonly commands: readonly CommandSpec[];
 }
 
+/** What a container is made of: Docker's options (kinds that run a Docker container pass their own). */
+export type ContainerOptions = Pick<DockerOptions, "network" | "storage">;
+
 function dockerOptions(env: EnvironmentDef): DockerOptions {
   if (env.options.kind !== "docker") throw new TypeError(`planDocker: environment "${env.name}" is ${env.options.kind}, not docker`);
   return env.options as DockerOptions;
 }
 
-/** The container spec of one Docker environment (index = its position in the stack, for the port block). */
-export function containerSpec(x: Experiment, env: EnvironmentDef, index: number, image: string): ContainerSpec {
-  const o = dockerOptions(env);
+/**
+ * The container spec of one Docker environment (index = its position in the stack, for the port block);
+ * another kind whose environment is a Docker container (gvisor) passes its network and storage options.
+ */
+export function containerSpec(x: Experiment, env: EnvironmentDef, index: number, image: string, o: ContainerOptions = dockerOptions(env)): ContainerSpec {
   const name = objectName(x.stack, env.name);
   const labels = { [LABEL_STACK]: x.stack, [LABEL_ENVIRONMENT]: env.name };
   const hostIp = x.client.kind === "host" ? "127.0.0.1" : "0.0.0.0";
@@ -112,9 +119,11 @@ export function containerSpec(x: Experiment, env: EnvironmentDef, index: number,
   };
 }
 
-/** EnvironmentPlan of one Docker environment; `imageTag` comes from planDockerImage(x, packages).tag. */
-export function planDocker(x: Experiment, env: EnvironmentDef, index: number, imageTag: string): DockerEnvironmentPlan {
-  const container = containerSpec(x, env, index, imageTag);
+/**
+ * EnvironmentPlan of one Docker environment; `imageTag` comes from planDockerImage(x, packages).tag. A kind
+ * whose environment is a Docker container passes its own spec (containerSpec with its options).
+ */
+export function planDocker(x: Experiment, env: EnvironmentDef, index: number, imageTag: string, container: ContainerSpec = containerSpec(x, env, index, imageTag)): DockerEnvironmentPlan {
   const commands: CommandSpec[] = container.volume
     ? [{
         role: "volume-dir", on: "host",
@@ -150,6 +159,7 @@ export function renderDockerRun(spec: ContainerSpec): string[] {
   return [
     "docker", "run", "--detach", "--name", spec.name, ...labelArgs(spec.labels),
     ...(spec.init ? ["--init"] : []),
+    ...(spec.runtime ? ["--runtime", spec.runtime] : []),
     "--network", spec.networkMode,
     ...spec.ports.flatMap((p) => ["--publish", `${p.hostIp}:${p.port}:${p.port}/${p.protocol}`]),
     ...spec.mounts.flatMap((m) => ["--mount", `type=${m.type},source=${m.source},target=${m.target}`]),
@@ -234,11 +244,21 @@ export function argvToBash(argv: readonly string[]): string {
  * the container (`docker inspect`), the daemon itself, and what a process inside sees (CPUs allowed,
  * cgroup memory limit, the filesystem /data is on). Prints one JSON object; needs no jq.
  */
-export function dockerFactsScript(spec: ContainerSpec): string {
+/**
+ * What a kind whose environment is a Docker container adds to Docker's facts: bash that sets `extra` to
+ * one JSON value, printed under `field`, and the `kind` the document names.
+ */
+export interface FactsExtension {
+  readonly kind: string;
+  readonly field: string;
+  readonly script: string;
+}
+
+export function dockerFactsScript(spec: ContainerSpec, extension?: FactsExtension): string {
   const inspect = ['{"id":{{json .Id}},"image":{{json .Config.Image}},"imageId":{{json .Image}}',
     '"networkMode":{{json .HostConfig.NetworkMode}},"cpusetCpus":{{json .HostConfig.CpusetCpus}}',
     '"memoryBytes":{{json .HostConfig.Memory}},"memorySwapBytes":{{json .HostConfig.MemorySwap}}',
-    '"init":{{json .HostConfig.Init}},"portBindings":{{json .HostConfig.PortBindings}}',
+    '"init":{{json .HostConfig.Init}},"runtime":{{json .HostConfig.Runtime}},"portBindings":{{json .HostConfig.PortBindings}}',
     '"mounts":{{json .Mounts}},"labels":{{json .Config.Labels}},"ipAddress":{{json .NetworkSettings.IPAddress}}',
     '"appArmorProfile":{{json .AppArmorProfile}}}'].join(",");
   const daemon = ['{"serverVersion":{{json .ServerVersion}},"storageDriver":{{json .Driver}}',
@@ -269,6 +289,7 @@ export function dockerFactsScript(spec: ContainerSpec): string {
     BASH_JSON_STRING,
     `fields=""`,
     `while IFS== read -r k v; do fields+="$(js "$k"):$(js "$v"),"; done <<<"$inside"`,
-    `printf '{"kind":"docker","container":%s,"inspect":%s,"volume":%s,"daemon":%s,"portPath":%s,"inside":{%s}}\n' "$(js "$c")" "$inspect" "$volume" "$daemon" "$portPath" "\${fields%,}"`,
+    ...(extension ? [extension.script.trim()] : []),
+    `printf '{"kind":${JSON.stringify(extension?.kind ?? "docker")},"container":%s,"inspect":%s,"volume":%s,"daemon":%s,"portPath":%s,"inside":{%s}${extension ? `,${JSON.stringify(extension.field)}:%s` : ""}}\n' "$(js "$c")" "$inspect" "$volume" "$daemon" "$portPath" "\${fields%,}"${extension ? ` "$extra"` : ""}`,
   ].join("\n");
 }

@@ -20,6 +20,9 @@ import { sshArgs } from "../../lib/ssh.ts";
 import { kindModule } from "../kinds.ts";
 import { KVM_BOOT_BOUND_S, notProbed, type KvmProof } from "../kvm/acceleration.ts";
 import { proofOf } from "../kvm/preflight.ts";
+import { parseGvisorProbe, type GvisorProbe } from "../gvisor/runtime.ts";
+import type { HostProbe } from "../plan.ts";
+import type { BasicProbe } from "../host-probe.ts";
 import { evaluate, failures, kindsOf, parseObservations, toolNeeds, type Check } from "./checks.ts";
 import { renderChecks } from "./table.ts";
 
@@ -30,6 +33,8 @@ export interface Preflight {
   readonly checks: readonly Check[];
   /** The KVM proof when the stack has guests and did not ask for TCG. */
   readonly proof?: KvmProof;
+  /** The gVisor probe when the stack has gvisor environments. */
+  readonly gvisor?: GvisorProbe;
   /** Where it ran: "this machine" or "user@host". */
   readonly where: string;
 }
@@ -86,12 +91,18 @@ export function preflight(x: Experiment, env: NodeJS.ProcessEnv = process.env): 
   const { text, where } = injected !== undefined ? { text: injected, where: "injected observations" } : runOnHost(x, observationScript(x));
   const o = parseObservations(text);
   const proof = kindsOf(x).some((k) => kindModule(k).preflight.guests) ? proofOf(x, o) : undefined;
-  return { checks: evaluate(x, o), where, ...(proof ? { proof } : {}) };
+  const gvisor = kindsOf(x).includes("gvisor") ? parseGvisorProbe(o) : undefined;
+  return { checks: evaluate(x, o), where, ...(proof ? { proof } : {}), ...(gvisor ? { gvisor } : {}) };
 }
 
 /** The proof the planner decides acceleration from: the preflight's, else "not probed" (TCG asked, or no guests). */
 export function kvmProofOf(p: Preflight): KvmProof {
   return p.proof ?? notProbed("not probed: no guest may use KVM in this stack (acceleration tcg, or no kvm environment)");
+}
+
+/** The host probe the planner decides from: the first look at the host, with what the pre-flight proved. */
+export function hostProbeOf(basic: BasicProbe, p: Preflight): HostProbe {
+  return { ...basic, kvm: kvmProofOf(p), ...(p.gvisor ? { gvisor: p.gvisor } : {}) };
 }
 
 /** Throws with the whole table when a check failed; `pulumi preview`, `pulumi up` and e2e stop here. */

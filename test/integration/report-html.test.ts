@@ -203,3 +203,77 @@ describe("report.html marks (generated-marks run) in headless Chromium", { skip:
     assert.ok(t.inside >= 1 && t.floors === 16 && t.sectionBands >= 16, JSON.stringify(t));
   });
 });
+
+describe("report.html against reference environments (generated-gvisor run) in headless Chromium", { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} not installed` }, () => {
+  let context: BrowserContext;
+  let page: Page;
+  const problems: string[] = [];
+  const LABEL = "runsc ptrace, host network passthrough";
+
+  before(async () => {
+    const { files } = writeReport([join(FIX, "generated-gvisor")], { out: mkdtempSync(join(tmpdir(), "virtperf-html-gvisor-")) });
+    context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "virtperf-chromium-")), { executablePath: CHROMIUM, args: ARGS, viewport: { width: 1280, height: 900 } });
+    page = await context.newPage();
+    page.on("console", (m) => { if (m.type() === "error" || m.type() === "warning") problems.push(`${m.type()}: ${m.text()}`); });
+    page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+    await page.goto(`file://${files.html}`, { waitUntil: "load" });
+  });
+  after(async () => { await context?.close(); });
+
+  it("page one labels the gVisor columns with their runtime, and says once why each runs under it", async () => {
+    assert.deepEqual(problems, []);
+    const r = await page.evaluate(() => ({
+      columns: [...document.querySelectorAll('svg[id^="glance-"] g.col')].map((c) => c.getAttribute("data-column")),
+      tips: [...document.querySelectorAll('svg[id^="glance-"] text.hdr')].map((t) => t.querySelector("title")?.textContent ?? null),
+      table: [...document.querySelectorAll("table.glance th")].map((th) => (th as HTMLElement).innerText),
+      notes: [...document.querySelectorAll('body > p.note[data-isolation]')].map((p) => [p.getAttribute("data-isolation"), (p as HTMLElement).innerText]),
+    }));
+    // The chart's column says it short, on a second line; its tooltip and the table say it whole.
+    assert.deepEqual(r.columns, ["docker", "docker-host-volume", "gvisor (gVisor ptrace, host net)", "gvisor-host-volume (gVisor ptrace, host net)"]);
+    assert.deepEqual(r.tips, [null, null, `gvisor runs under ${LABEL}`, `gvisor-host-volume runs under ${LABEL}`]);
+    assert.ok(r.table.includes(`gvisor (${LABEL}): performance vs native`), r.table.join(" | "));
+    assert.deepEqual(r.notes.map(([env]) => env), ["gvisor", "gvisor-host-volume"]);
+    assert.match(r.notes[0]![1]!, /^gvisor runs under runsc ptrace, host network passthrough\. Why: probed: systrap: unknown platform/);
+  });
+
+  it("then the comparison with the same container on runc: a forest and its table, before the family statement", async () => {
+    const r = await page.evaluate(() => {
+      const svg = document.querySelector("svg#against-gv")!;
+      const order = [document.querySelector("table.glance"), svg, document.querySelector("table.against-glance"), document.querySelector("p.family")]
+        .map((e) => e!.compareDocumentPosition(document.querySelector("p.family")!));
+      return {
+        order,
+        columns: [...svg.querySelectorAll("g.col")].map((c) => ({ name: c.getAttribute("data-column"), classes: [...c.querySelectorAll("g.mark")].map((m) => m.getAttribute("data-class")), study: c.querySelectorAll("[data-study]").length })),
+        rows: [...svg.querySelectorAll("text[data-row]")].map((t) => t.getAttribute("data-row")),
+        tooltip: svg.querySelector("g.mark title")?.textContent ?? "",
+        legend: [...svg.querySelectorAll("text.lbl")].map((t) => t.textContent ?? ""),
+        header: [...document.querySelectorAll("table.against-glance th")].map((th) => (th as HTMLElement).innerText),
+      };
+    });
+    // Each precedes the family statement (FOLLOWING = 4), the statement itself last.
+    assert.deepEqual(r.order.slice(0, 3).map((b) => b & 4), [4, 4, 4]);
+    assert.deepEqual(r.columns.map((c) => c.name), ["gvisor vs docker", "gvisor-host-volume vs docker-host-volume"]);
+    assert.ok(r.legend.includes("better than the reference") && r.legend.includes("worse than the reference"), r.legend.join(" / "));
+    for (const c of r.columns) {
+      assert.equal(c.study, 0, "the study's figures are against native: none here");
+      assert.equal(c.classes[0], "worse", `xz under gVisor is slower than on runc: ${c.classes.join(",")}`);
+    }
+    assert.ok(r.rows.includes("PXZ (xz) compression") && r.rows.includes("fio random read 4K QD128") && r.rows.at(-1) === "geometric mean", r.rows.join(" / "));
+    assert.match(r.tooltip, /^gvisor vs docker, xz compress throughput: /);
+    assert.deepEqual(r.header, ["headline metric", `gvisor (${LABEL}) vs docker: performance vs docker`, `gvisor-host-volume (${LABEL}) vs docker-host-volume: performance vs docker-host-volume`]);
+  });
+
+  it("each section, opened, shows its cells against the reference beside the cells against native, and what differs", async () => {
+    await page.evaluate(() => document.querySelectorAll("details").forEach((d) => ((d as HTMLDetailsElement).open = true)));
+    const r = await page.evaluate(() => ({
+      against: [...document.querySelectorAll('details.section[data-section="io"] table.against-cells tbody tr')].map((tr) => [...tr.querySelectorAll("td")].map((td) => (td as HTMLElement).innerText)),
+      notes: document.querySelectorAll('details.section p.note[data-isolation="gvisor"]').length,
+      aspects: [...document.querySelectorAll('details.section[data-section="io"] table.aspects tr')].map((tr) => (tr as HTMLElement).innerText),
+    }));
+    const first = r.against[0]!;
+    assert.deepEqual(first.slice(1, 3), ["gvisor", "docker"]);
+    assert.match(first[5]!, /^x\d\.\d+ \[\d\.\d+, \d\.\d+\] \(\d+\.\d %\): \d+ % faster/, "sequential reads from the host's page cache, faster than runc's disk");
+    assert.ok(r.notes >= 3, "in each section");
+    assert.ok(r.aspects.some((a) => /O_DIRECT not passed to the host/.test(a)), r.aspects.join("\n"));
+  });
+});

@@ -37,10 +37,25 @@ function transfer(direction: Direction, p: NuttcpParams, ctx: TrialContext, cont
     .map(shq).join(" ");
 }
 
+/**
+ * nuttcp 6.1.2 (Debian's) reads /proc/sys/net/ipv4/tcp_adv_win_scale for its window report and, when the
+ * file is missing, fcloses the NULL it got and dies of SIGSEGV (fixed upstream in 7.2.1), in the server on
+ * its first connection. gVisor's /proc has no such file (runsc 2022-12): refuse with that, rather than a
+ * "connection refused" from the server's corpse.
+ */
+export const WINDOW_SCALE_FILE = "/proc/sys/net/ipv4/tcp_adv_win_scale";
+const setupScript = `if [ ! -r ${WINDOW_SCALE_FILE} ]; then
+  echo "nuttcp: ${WINDOW_SCALE_FILE} does not exist here (gVisor has no such file):" \
+    "nuttcp 6.1.2's server dies of SIGSEGV on its first connection without it (fclose of a failed fopen, fixed in nuttcp 7.2.1), so no transfer can be measured" >&2
+  exit 3
+fi
+`;
+
 function steps(p: NuttcpParams, ctx: TrialContext): TrialSteps {
   const [control, data] = ctx.ports;
   if (control === undefined || data === undefined) throw new Error("nuttcp needs two ports in the trial context (workload.ports = 2)");
   return {
+    setup: { on: "env", script: setupScript, timeoutS: 30 },
     server: {
       // nuttcp 6 cannot bind its server to one address (no option for it): --no3rdparty at least refuses
       // third-party transfers; it lives for this trial only, and its lifeline stops it with the trial.

@@ -26,6 +26,9 @@ export interface TrialEnvironment {
   readonly calibrationOf?: string;
   /** Environments this one is also compared with, recorded in the trial record. */
   readonly references?: readonly string[];
+  /** What isolates it beyond its kind (gVisor's runtime) and why, recorded in the trial record. */
+  readonly isolation?: string;
+  readonly isolationReason?: string;
   readonly target: Target;
   /** Fixed server ports of the environment; empty = pick free ones (local targets only). */
   readonly ports: readonly number[];
@@ -246,6 +249,8 @@ function recordOf(req: TrialRequest, p: RecordParts): TrialRecord {
     ...(req.env.accelerationReason ? { accelerationReason: req.env.accelerationReason } : {}),
     ...(req.env.calibrationOf ? { calibrationOf: req.env.calibrationOf } : {}),
     ...(req.env.references?.length ? { references: [...req.env.references] } : {}),
+    ...(req.env.isolation ? { isolation: req.env.isolation } : {}),
+    ...(req.env.isolationReason ? { isolationReason: req.env.isolationReason } : {}),
     workload: req.workload.name, profile: req.profile, rep: req.rep, order: req.order, seed: req.seed, warmup: req.warmup,
     startedAt: p.startedAt.toISOString(), durationS: round3(p.durationMs / 1000), toolS: round3(p.toolMs / 1000),
     status: p.error ? "failed" : "ok", cases: p.cases,

@@ -71,7 +71,9 @@ ${CORPUS_AWK}${AWK_HEREDOC}
 awk -v SEED=${shq(c.seed)} -v BYTES=${shq(blockBytes)} -f corpus.awk > ${shq(block)}
 truncate -s ${shq(blockBytes)} ${shq(block)}
 : > ${shq(c.file)}
-while [ "$(stat -c %s ${shq(c.file)})" -lt ${shq(c.bytes)} ]; do cat ${shq(block)} >> ${shq(c.file)}; done
+# Sizes by wc -c, not stat: gVisor (runsc 2022-12) refuses coreutils' statx (EINVAL), which made this
+# loop end at once and the corpus all zeros.
+while [ "$(wc -c <${shq(c.file)})" -lt ${shq(c.bytes)} ]; do cat ${shq(block)} >> ${shq(c.file)}; done
 truncate -s ${shq(c.bytes)} ${shq(c.file)}
 rm -f ${shq(block)} corpus.awk
 cat ${shq(c.file)} > /dev/null

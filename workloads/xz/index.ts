@@ -64,7 +64,7 @@ cat "$corpus" > /dev/null
 start=\${EPOCHREALTIME/[.,]/}
 if ! out=$(xz -${p.level} -T${shq(p.threads)} -v -c -- "$corpus" 2> xz.err | wc -c); then cat xz.err >&2; exit 1; fi
 end=\${EPOCHREALTIME/[.,]/}
-echo "virtperf-xz level=${p.level} threads=${p.threads} input_bytes=$(stat -c %s "$corpus") output_bytes=$((out)) elapsed_us=$((end - start))"
+echo "virtperf-xz level=${p.level} threads=${p.threads} input_bytes=$(wc -c <"$corpus") output_bytes=$((out)) elapsed_us=$((end - start))"
 cat xz.err
 echo
 `;
