@@ -57,7 +57,8 @@ const checked = reachable ? preflight(x) : { checks: [], where: "not checked (pr
 assertPreflight(x, checked);
 const p = plan(x, hostProbeOf(basic, checked));
 const root = process.cwd();
-if (!pulumi.runtime.isDryRun()) writeRunFiles(resolve(root, p.resultsDir), x, p.schedule, p.runId);
+for (const n of p.notMeasured) pulumi.log.warn(`${n.environment}: ${n.workload} not measured (left out of the schedule): ${n.reason}`);
+if (!pulumi.runtime.isDryRun()) writeRunFiles(resolve(root, p.resultsDir), x, p.schedule, p.runId, p.notMeasured);
 const chainCtx = { address, ...(connection ? { privateKey: connection.privateKey } : {}) };
 const privateKey = connection ? { privateKey: connection.privateKey } : {};
 

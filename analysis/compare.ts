@@ -302,7 +302,13 @@ function failuresOf(st: StackAcc, order: (a: string, b: string) => number): Stac
 }
 
 /** Builds the comparison model from loaded records (never throws on data: conflicts are listed). */
-export function compare(records: readonly LocatedRecord[], options: InferOptions = {}): Comparison {
+export interface CompareOptions extends InferOptions {
+  /** Pairs the planner left out of the schedule (experiment.json): no cell at all, rather than a gap to rerun. */
+  readonly notMeasured?: readonly { readonly stack: string; readonly environment: string; readonly workload: string }[];
+}
+
+export function compare(records: readonly LocatedRecord[], options: CompareOptions = {}): Comparison {
+  const leftOut = new Set((options.notMeasured ?? []).map((n) => [n.stack, n.environment, n.workload].join(SEP)));
   const problems: string[] = [];
   const { measures, stacks } = accumulate(records, problems);
   const drafts: Draft[] = [];
@@ -324,6 +330,7 @@ export function compare(records: readonly LocatedRecord[], options: InferOptions
       const sortedOf = (env: string | null | undefined) => { const v = env ? ms.values.get(env)?.v : undefined; return v ? sorted(v) : null; };
       const native = sortedOf(baseline);
       for (const env of envs) {
+        if (leftOut.has([st.stack, env, ms.workload].join(SEP))) continue;
         const original = st.calibration.get(env);
         drafts.push({ ...draftRow(ms, env, st, baseline, original === undefined ? native : original === baseline ? native : sortedOf(original)), measure: i });
       }

@@ -28,6 +28,8 @@ export interface RunFacts {
   readonly unreadable: readonly string[];
   /** experiment.json's `experiment` (the validated stack config), when the folder has it. */
   readonly experiment?: unknown;
+  /** experiment.json's `notMeasured`: pairs the planner left out of the schedule, with why (as found; read defensively). */
+  readonly notMeasured?: unknown;
 }
 
 export interface LoadedInputs {
@@ -65,7 +67,8 @@ function readJsonFile(path: string): { json?: unknown; error?: string } {
 export function readRunFacts(runDir: string): RunFacts | null {
   const factsDir = join(runDir, "facts");
   const experiment = readJsonFile(join(runDir, "experiment.json")).json;
-  const exp = experiment && typeof experiment === "object" ? { experiment: (experiment as { experiment?: unknown }).experiment } : {};
+  const exp = experiment && typeof experiment === "object"
+    ? { experiment: (experiment as { experiment?: unknown }).experiment, notMeasured: (experiment as { notMeasured?: unknown }).notMeasured } : {};
   if (!existsSync(factsDir) || !statSync(factsDir).isDirectory()) return experiment ? { dir: runDir, host: null, environments: new Map(), unreadable: [], ...exp } : null;
   const environments = new Map<string, unknown>();
   const unreadable: string[] = [];

@@ -5,6 +5,7 @@
  * Renderers (render/*.ts) only add syntax to this.
  */
 import type { LocatedRecord, LoadedInputs, SkippedLine } from "./load.ts";
+import { printable } from "../model/record.ts";
 import { compare, environmentOrderOf, type Comparison, type Row, type Params, type StackRun } from "./compare.ts";
 import { ASPECT_LABELS, accelerationReasonOf, compareAspects, environmentAspects, type Aspects } from "./facts.ts";
 import { processEnvDelta } from "./facts-context.ts";
@@ -201,7 +202,7 @@ function buildSections(comparison: Comparison, inputs: LoadedInputs, envOrder: (
       if (workloads.length === 0) continue;
       const tcg = [...new Set(records.filter((r) => r.record.acceleration === "tcg").map((r) => r.record.environment))].sort(envOrder)
         .map((environment) => ({ environment, reason: accelerationReasonOf(environment, factsOf(inputs, records, environment), records) }));
-      const notes = workloads.map((w) => REFERENCE_NOTES[w as keyof typeof REFERENCE_NOTES]).filter((n): n is string => !!n);
+      const notes = [...notMeasuredNotes(inputs, st.stack, group), ...workloads.map((w) => REFERENCE_NOTES[w as keyof typeof REFERENCE_NOTES]).filter((n): n is string => !!n)];
       out.push({
         key: group, id: `s${si}-${group}`, title: GROUP_TITLES[group], stack: st.stack, profile: st.profile, workloads, environments: st.environments,
         measures: groupMeasures(rows), against: groupMeasures(againstBy.get(k) ?? []), ...sectionAspects(st.environments, records, inputs), tcg,
@@ -233,6 +234,37 @@ function buildCrossStack(comparison: Comparison): { columns: string[]; rows: Cro
   return { columns, rows: [...byKey.values()].filter((r) => [...r.cells.values()].some((c) => c.verdict !== "baseline" && c.role === "headline")) };
 }
 
+export interface NotMeasuredPair {
+  readonly stack: string;
+  readonly environment: string;
+  readonly workload: string;
+  readonly reason: string;
+}
+
+/**
+ * Pairs the planner left out of the schedule (experiment.json's `notMeasured`), of every run folder read;
+ * entries that are not {environment, workload, reason} strings are ignored (a hand-edited file never breaks the report).
+ */
+export function notMeasuredPairs(inputs: LoadedInputs): NotMeasuredPair[] {
+  const out = new Map<string, NotMeasuredPair>();
+  for (const f of inputs.facts.values()) {
+    const stack = (f.experiment as { stack?: unknown } | undefined)?.stack;
+    if (typeof stack !== "string" || !Array.isArray(f.notMeasured)) continue;
+    for (const n of f.notMeasured as unknown[]) {
+      const { environment, workload, reason } = (n ?? {}) as Record<string, unknown>;
+      if (typeof environment !== "string" || typeof workload !== "string" || typeof reason !== "string") continue;
+      out.set(`${stack}\u0000${environment}\u0000${workload}`, { stack, environment: printable(environment, 100), workload: printable(workload, 100), reason: printable(reason, 600) });
+    }
+  }
+  return [...out.values()];
+}
+
+/** One note per left-out pair of the section's stack and group: "Not measured: nuttcp on gvisor (why)". */
+function notMeasuredNotes(inputs: LoadedInputs, stack: string, group: string): string[] {
+  return notMeasuredPairs(inputs).filter((n) => n.stack === stack && groupOf(n.workload) === group)
+    .map((n) => `Not measured: ${n.workload} on ${n.environment}, left out of the schedule: ${n.reason}.`);
+}
+
 /**
  * Margins a stack set (experiment.json's `margins`: group -> percent, e.g. { cpu: 2, io: 5 }), from the
  * first run folder that has them; `virtperf report --margin` overrides them.
@@ -247,7 +279,7 @@ function stackMargins(inputs: LoadedInputs): Record<string, number> {
 
 /** Everything the renderers need, from loaded inputs. */
 export function buildReport(inputs: LoadedInputs, options: ReportOptionsModel = {}): ReportModel {
-  const comparison = withFactsReasons(compare(inputs.records, { ...options, margins: { ...stackMargins(inputs), ...options.margins } }), inputs);
+  const comparison = withFactsReasons(compare(inputs.records, { ...options, margins: { ...stackMargins(inputs), ...options.margins }, notMeasured: notMeasuredPairs(inputs) }), inputs);
   const kinds = new Map(inputs.records.map((r) => [r.record.environment, r.record.kind] as const));
   const envOrder = environmentOrderOf(kinds);
   const cross = buildCrossStack(comparison);

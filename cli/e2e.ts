@@ -231,7 +231,7 @@ async function lockedRun(o: E2eOptions, x: ReturnType<typeof parseExperiment>, b
   if (problem) throw new ProvisionError(`${problem}; nothing was started`, { suggestions: ["free space on that file system, or give --results-root elsewhere"] });
   const flushed = flushPending(dir);
   if (flushed.problem) throw new ProvisionError(`records kept pending in ${flushed.pending} cannot be moved into ${p.resultsDir}: ${flushed.problem}; nothing was started`);
-  writeRunFiles(dir, x, p.schedule, p.runId);
+  writeRunFiles(dir, x, p.schedule, p.runId, p.notMeasured);
   const log = join(dir, "e2e.log");
   const steps = bringUpSteps(p);
   const envSteps = steps.filter((s) => s.phase === "environment");
@@ -242,6 +242,7 @@ async function lockedRun(o: E2eOptions, x: ReturnType<typeof parseExperiment>, b
   if (notOk.length) console.log(`pre-flight warnings:\n${renderChecks(notOk)}`);
   for (const env of p.environments) if (env.accelerationReason) console.log(`${env.def.name}: ${env.acceleration.toUpperCase()} (${env.accelerationReason})`);
   for (const env of p.environments) if (env.isolation) console.log(`${env.def.name}: ${env.isolation} (${env.isolationReason})`);
+  for (const n of p.notMeasured) console.log(`${n.environment}: ${n.workload} not measured (left out of the schedule): ${n.reason}`);
   let stopping: NodeJS.Signals | undefined;
   const stop: Stop = { signal: () => stopping };
   // A signal starts no further trial and stops the running one (a terminal's Ctrl-C reaches it too);

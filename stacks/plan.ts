@@ -28,6 +28,12 @@ export interface EnvironmentPlan<S = unknown> {
   readonly isolationReason?: string;
   /** Other environments of the stack the report also compares this one with (its kind's `references`). */
   readonly references?: readonly string[];
+  /**
+   * Workloads this environment is proved unable to run here, with why (a tool that dies under gVisor):
+   * left out of the schedule and said in the plan, the run's experiment.json and the report, never run to
+   * fail or, worse, to measure nothing.
+   */
+  readonly notRun?: Readonly<Partial<Record<WorkloadId, string>>>;
   /** How the runner reaches it. */
   readonly target: TargetSpec;
   /** Fixed server ports (published 1:1 for Docker bridge); empty = the runner picks free ports. */
@@ -140,6 +146,14 @@ export interface Plan {
   readonly facts: readonly CommandSpec[];
   readonly schedule: Schedule;
   readonly trials: readonly TrialPlan[];
+  /** (environment, workload) pairs of the experiment left out of the schedule, with why (EnvironmentPlan.notRun). */
+  readonly notMeasured: readonly NotMeasured[];
+}
+
+export interface NotMeasured {
+  readonly environment: string;
+  readonly workload: WorkloadId;
+  readonly reason: string;
 }
 
 /** A command spec as one of e2e's steps. */

@@ -14,7 +14,7 @@ import type { SshTargetSpec, TargetSpec } from "../model/target.ts";
 import type { EnvironmentDescription } from "../model/environment.ts";
 import { sshArgs } from "../lib/ssh.ts";
 import type { CommandSpec, Experiment } from "./experiment.ts";
-import type { EnvironmentPlan, HostProbe, Plan, Schedule, TrialPlan } from "./plan.ts";
+import type { EnvironmentPlan, HostProbe, NotMeasured, Plan, Schedule, TrialPlan } from "./plan.ts";
 import { buildSchedule } from "./schedule.ts";
 import { resultsDir, runId, ATTEMPTS_FILE } from "./results.ts";
 import { planNative, type NativePaths } from "./native/spec.ts";
@@ -146,9 +146,14 @@ export function plan(x: Experiment, probe: HostProbe): Plan {
     if (missing.length) throw new Error(`planner: image ${i.id} is made from ${missing.join(", ")}, which its kind must list before it`);
     images.set(i.id, i);
   }
+  const notMeasured: NotMeasured[] = environments.flatMap((e) => x.workloads.flatMap((workload) => {
+    const reason = e.notRun?.[workload];
+    return reason ? [{ environment: e.def.name, workload, reason }] : [];
+  }));
   const schedule = buildSchedule({
     environments: x.environments.map((e) => e.name), workloads: x.workloads, repetitions: x.repetitions, seed: x.seed,
     needsWarmup: (w) => WORKLOADS[w].warmup,
+    runs: (environment, w) => !notMeasured.some((n) => n.environment === environment && n.workload === w),
   });
   // Host-side facts (native's, a guest's, a container's) run on an SSH host, over its pinned SSH.
   const a = x.host.address;
@@ -163,5 +168,5 @@ export function plan(x: Experiment, probe: HostProbe): Plan {
   ];
   const host = pins.length ? { ...native, commands: [...pins, ...native.commands] } : native;
   return { experiment: x, runId: run, resultsDir: dir, host, images: [...images.values()],
-    environments, facts, schedule, trials: planTrials(x, schedule, environments, run, dir) };
+    environments, facts, schedule, trials: planTrials(x, schedule, environments, run, dir), notMeasured };
 }

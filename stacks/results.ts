@@ -13,7 +13,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { readTrialsFile, type TrialRecord, type TrialsRead } from "../model/record.ts";
 import type { Experiment } from "./experiment.ts";
-import type { Schedule, TrialPlan } from "./plan.ts";
+import type { NotMeasured, Schedule, TrialPlan } from "./plan.ts";
 
 export { TRIALS_FILE } from "../workloads/record-store.ts";
 import { TRIALS_FILE } from "../workloads/record-store.ts";
@@ -151,10 +151,13 @@ export function retryToken(state: TrialState): string {
   return `attempt-${state.failures}`;
 }
 
-/** Writes schedule.json and experiment.json (idempotent: same experiment, same content). */
-export function writeRunFiles(dir: string, x: Experiment, schedule: Schedule, run: string): void {
+/**
+ * Writes schedule.json and experiment.json (idempotent: same experiment, same content); experiment.json
+ * also lists the pairs left out of the schedule with why (the report says them).
+ */
+export function writeRunFiles(dir: string, x: Experiment, schedule: Schedule, run: string, notMeasured: readonly NotMeasured[] = []): void {
   mkdirSync(join(dir, "raw"), { recursive: true });
   mkdirSync(join(dir, "facts"), { recursive: true });
-  writeFileSync(join(dir, "experiment.json"), JSON.stringify({ run, experiment: x }, null, 2) + "\n");
+  writeFileSync(join(dir, "experiment.json"), JSON.stringify({ run, experiment: x, notMeasured }, null, 2) + "\n");
   writeFileSync(join(dir, "schedule.json"), JSON.stringify(schedule, null, 2) + "\n");
 }

@@ -39,11 +39,14 @@ export interface ScheduleInput {
   readonly seed: number;
   /** Whether a workload needs a warm-up trial (Workload.warmup). */
   readonly needsWarmup: (w: WorkloadId) => boolean;
+  /** Whether the environment runs the workload (default: all do); a pair it cannot run is never scheduled. */
+  readonly runs?: (environment: string, w: WorkloadId) => boolean;
 }
 
 export function buildSchedule(input: ScheduleInput): Schedule {
   const random = mulberry32(input.seed);
-  const pairs = input.environments.flatMap((environment) => input.workloads.map((workload) => ({ environment, workload })));
+  const pairs = input.environments.flatMap((environment) => input.workloads.map((workload) => ({ environment, workload })))
+    .filter(({ environment, workload }) => input.runs?.(environment, workload) ?? true);
   const entries: ScheduleEntry[] = [];
   const push = (e: Omit<ScheduleEntry, "order">) => entries.push({ order: entries.length, ...e });
   for (let rep = 1; rep <= input.repetitions; rep++) {

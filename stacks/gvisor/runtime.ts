@@ -62,6 +62,8 @@ export interface ProbeResult {
   readonly status: ProbeStatus;
   /** ok: the start-up time; otherwise what was seen (docker's error, trimmed), or why it was not tried. */
   readonly detail: string;
+  /** ok: files the probe container looked for and did not find (observe.sh GV_PROBE_FILE). */
+  readonly missing?: readonly string[];
 }
 
 /** What the pre-flight saw: the runtimes dockerd has, and each probe (key `<runtime>@<docker network>`). */
@@ -86,6 +88,10 @@ export function trimDockerError(text: string): string {
 function probeValue(v: string): ProbeResult {
   const m = /^(ok|fail|timeout)\s*(.*)$/.exec(v);
   if (!m) return { status: "fail", detail: v };
+  if (m[1] === "ok") {
+    const missing = [...m[2]!.matchAll(/\smissing=(\S+)/g)].map((x) => x[1]!);
+    return { status: "ok", detail: m[2]!.replace(/\s+missing=\S+/g, ""), ...(missing.length ? { missing } : {}) };
+  }
   return { status: m[1] as ProbeStatus, detail: m[1] === "fail" ? trimDockerError(m[2]!) : m[2]! };
 }
 
@@ -148,10 +154,12 @@ export interface ResolvedRuntime {
   readonly reason: string;
   /** auto fell back from gVisor's own netstack to host passthrough. */
   readonly netstackFellBack: boolean;
+  /** Files the probe found missing in a sandbox of this runtime (none known without a probe). */
+  readonly missing: readonly string[];
 }
 
-function resolved(platform: GvisorPlatform, netstack: GvisorNetstack, reason: string, netstackFellBack = false): ResolvedRuntime {
-  return { platform, netstack, runtime: runtimeName(platform, netstack), args: runtimeArgs(platform, netstack), label: isolationLabel(platform, netstack), reason, netstackFellBack };
+function resolved(platform: GvisorPlatform, netstack: GvisorNetstack, reason: string, netstackFellBack = false, missing: readonly string[] = []): ResolvedRuntime {
+  return { platform, netstack, runtime: runtimeName(platform, netstack), args: runtimeArgs(platform, netstack), label: isolationLabel(platform, netstack), reason, netstackFellBack, missing };
 }
 
 const comboText = (p: GvisorPlatform, n: GvisorNetstack) => `${p} + ${NETSTACK_TEXT[n]}`;
@@ -195,7 +203,7 @@ export function resolveRuntime(o: Pick<GvisorOptions, "platform" | "netstack" | 
       const how = `${runtimeName(p, n)} ${describeProbe(r)}`;
       const note = o.netstack === "auto" && o.network === "host" ? `; ${HOST_NETWORK_NOTE}` : "";
       const reason = asked ? `requested (platform ${p}, netstack ${n}); ${how}` : `probed: ${[...before, `${comboText(p, n)}: ${how}`].join("; ")}${note}`;
-      return resolved(p, n, reason, o.netstack === "auto" && n !== netstacks[0]);
+      return resolved(p, n, reason, o.netstack === "auto" && n !== netstacks[0], r.missing ?? []);
     }
   }
   const tried = story(o, probe);

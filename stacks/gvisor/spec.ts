@@ -12,6 +12,7 @@ import { shq } from "../../lib/shell.ts";
 import { CONTAINER_DATA_DIR, containerSpec, dockerFactsScript, planDocker, type ContainerSpec } from "../docker/spec.ts";
 import type { GvisorOptions } from "./options.ts";
 import { resolveRuntime, type GvisorProbe, type ResolvedRuntime } from "./runtime.ts";
+import { nuttcpCannotRun } from "../../workloads/nuttcp/index.ts";
 
 export type GvisorEnvironmentPlan = EnvironmentPlan<ContainerSpec>;
 
@@ -70,8 +71,9 @@ export function planGvisor(x: Experiment, env: EnvironmentDef, index: number, im
   const r = resolveRuntime(o, probe);
   const container: ContainerSpec = { ...containerSpec(x, env, index, imageTag, o), runtime: r.runtime };
   const docker = planDocker(x, env, index, imageTag, container);
+  const nuttcp = nuttcpCannotRun(r.missing);
   return {
-    ...docker, kind: "gvisor", isolation: r.label, isolationReason: r.reason,
+    ...docker, kind: "gvisor", isolation: r.label, isolationReason: r.reason, ...(nuttcp ? { notRun: { nuttcp } } : {}),
     facts: dockerFactsScript(container, { kind: "gvisor", field: "gvisor", script: gvisorFactsExtension(r) }),
   };
 }

@@ -44,6 +44,13 @@ function transfer(direction: Direction, p: NuttcpParams, ctx: TrialContext, cont
  * "connection refused" from the server's corpse.
  */
 export const WINDOW_SCALE_FILE = "/proc/sys/net/ipv4/tcp_adv_win_scale";
+
+/** Why nuttcp cannot run where `missing` files are missing (a sandbox's probe), or undefined when it can. */
+export function nuttcpCannotRun(missing: readonly string[]): string | undefined {
+  return missing.includes(WINDOW_SCALE_FILE)
+    ? `${WINDOW_SCALE_FILE} is missing in this sandbox (the pre-flight's probe container found none), and nuttcp 6.1.2's server dies of SIGSEGV on its first connection without it (fclose of a failed fopen, fixed in nuttcp 7.2.1)`
+    : undefined;
+}
 const setupScript = `if [ ! -r ${WINDOW_SCALE_FILE} ]; then
   echo "nuttcp: ${WINDOW_SCALE_FILE} does not exist here (gVisor has no such file):" \
     "nuttcp 6.1.2's server dies of SIGSEGV on its first connection without it (fclose of a failed fopen, fixed in nuttcp 7.2.1), so no transfer can be measured" >&2

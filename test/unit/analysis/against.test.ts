@@ -146,3 +146,20 @@ describe("references that cannot be compared", () => {
     assert.ok(m.overviews.every((o) => o.against.length === 0));
   });
 });
+
+describe("pairs left out of the schedule (experiment.json's notMeasured)", () => {
+  it("are said in their section, bad entries ignored, never a cell", () => {
+    const dir = variant((r) => (r.environment === "gvisor" && r.workload === "nuttcp" ? null : r));
+    const experiment = JSON.parse(readFileSync(join(GV, "experiment.json"), "utf8"));
+    writeFileSync(join(dir, "experiment.json"), JSON.stringify({ ...experiment, notMeasured: [
+      { environment: "gvisor", workload: "nuttcp", reason: "its server dies in this sandbox" }, { environment: 3, workload: "xz" }, "junk",
+    ] }));
+    const m = buildReport(loadInputs([dir]));
+    const network = m.sections.find((s) => s.key === "network")!;
+    assert.ok(network.notes.includes("Not measured: nuttcp on gvisor, left out of the schedule: its server dies in this sandbox."), network.notes.join("\n"));
+    assert.ok(m.sections.filter((s) => s.key !== "network").every((s) => s.notes.every((n) => !n.startsWith("Not measured"))));
+    assert.ok(m.comparison.rows.every((r) => !(r.environment === "gvisor" && r.workload === "nuttcp")));
+    const written = writeReport([dir], { out: out() }).files;
+    assert.match(readFileSync(written.markdown, "utf8"), /_Not measured: nuttcp on gvisor, left out of the schedule: its server dies in this sandbox\._/);
+  });
+});
