@@ -43,7 +43,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 export interface E2eOptions {
   stack: string; config?: string; profile?: string; environments?: string; workloads?: string;
-  repetitions?: string; seed?: string; resultsRoot?: string; calibration?: string; keep?: boolean; removeImages?: boolean;
+  repetitions?: string; seed?: string; resultsRoot?: string; calibration?: string; retryContaminated?: string; keep?: boolean; removeImages?: boolean;
 }
 
 /** The stack's `virtperf:` config from its YAML, with the command line's overrides on top (each flag checked). */
@@ -68,6 +68,7 @@ export function stackConfig(o: E2eOptions): Record<string, unknown> {
   if (o.seed !== undefined) raw.seed = intInRange("--seed", o.seed, 0, MAX_SEED);
   if (o.resultsRoot !== undefined) raw.resultsRoot = pathOption("--results-root", o.resultsRoot, true);
   if (o.calibration !== undefined) raw.calibration = list("--calibration", o.calibration);
+  if (o.retryContaminated !== undefined) raw.retryContaminated = intInRange("--retry-contaminated", o.retryContaminated, 0, 3);
   if (o.environments !== undefined) {
     // A name the stack defines keeps its definition; any other name must be a preset.
     const defined = new Map((Array.isArray(raw.environments) ? raw.environments : []).map((e: unknown) =>
@@ -283,6 +284,7 @@ function options(cmd: Command): Command {
     .option("--seed <n>", "schedule seed")
     .option("--results-root <dir>", "results root (default: the stack's, else results)")
     .option("--calibration <list>", "A/A calibration: run an identical second copy (<name>-aa) of these environments")
+    .option("--retry-contaminated <n>", "run a trial again at once, up to n times (0..3), while it comes out ok but ran on a busy host")
     .option("--keep", "leave the environments up at the end")
     .option("--remove-images", "also remove the Docker tools image and guest base image (caches)")
     .option("--verbose", "print error details");

@@ -18,6 +18,7 @@ import { cpus, totalmem } from "node:os";
 import { WORKLOADS } from "../workloads/registry.ts";
 import { PROFILES, WORKLOAD_IDS, type ProfileName, type WorkloadId } from "../workloads/contract.ts";
 import type { TargetSpec } from "../model/target.ts";
+import type { TrialRecord } from "../model/record.ts";
 import { environmentProblem, type EnvironmentDescription } from "../model/environment.ts";
 import { connect, engineCommand } from "../workloads/runner/targets.ts";
 import { notRunRecord, runTrial, type TrialRequest } from "../workloads/runner/trial.ts";
@@ -30,7 +31,7 @@ import { intInRange, jsonOption, MAX_SEED, nameOption, nonNegativeInt, oneOf, pa
 
 export interface TrialOptions {
   environment?: string; env?: string; workload: string; profile: string; rep: string; order: string; seed: string; stack: string; run: string;
-  contamination?: boolean; out: string; warmup?: boolean; install?: boolean; timings?: boolean; maxStepS?: string;
+  contamination?: boolean; out: string; warmup?: boolean; install?: boolean; timings?: boolean; maxStepS?: string; retryContaminated?: string;
 }
 
 /** `--env native` by hand: this machine as it is (its CPUs and memory, no cgroup), data under /var/tmp. */
@@ -75,6 +76,7 @@ export async function trialCommand(o: TrialOptions): Promise<number> {
   const rep = nonNegativeInt("--rep", o.rep), order = nonNegativeInt("--order", o.order), seed = intInRange("--seed", o.seed, 0, MAX_SEED);
   const out = pathOption("--out", o.out, true);
   const d = environmentOf(o);
+  const retries = o.retryContaminated === undefined ? 0 : intInRange("--retry-contaminated", o.retryContaminated, 0, 3);
   const req: TrialRequest = {
     workload, profile, stack: o.stack, run: o.run, host: await hostFingerprint(),
     rep, order, seed, warmup: !!o.warmup, out, install: !!o.install, client: connect(d.client),
@@ -101,7 +103,7 @@ export async function trialCommand(o: TrialOptions): Promise<number> {
   const stop = new AbortController();
   const unwatch = watchInterrupts(stop);
   try {
-    return await trialInFolder(req, out, stop.signal, !!o.timings);
+    return await trialWithRetries(req, out, stop.signal, !!o.timings, retries);
   } finally {
     unwatch();
     lock.release();
@@ -138,10 +140,24 @@ function watchInterrupts(stop: AbortController): () => void {
 }
 
 /**
+ * The trial, and up to `retries` more attempts while it comes out ok but flagged (it ran on a busy host):
+ * every attempt's record is kept (the report counts a clean one, shows the others as superseded); the
+ * exit code is the last attempt's.
+ */
+async function trialWithRetries(req: TrialRequest, out: string, signal: AbortSignal, timings: boolean, retries: number): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const { code, record } = await trialInFolder(req, out, signal, timings);
+    const flagged = code === 0 && record.contamination?.flagged === true;
+    if (!flagged || attempt >= retries || signal.aborted) return code;
+    console.error(`virtperf: the trial ran on a busy host (${record.contamination!.reasons.join("; ")}): running it again (retry ${attempt + 1} of ${retries})`);
+  }
+}
+
+/**
  * Pending records of the folder first (a full disk earlier), then a check that the folder takes a
  * write, then the trial; its record is appended, or kept pending (exit 3) when it cannot be.
  */
-async function trialInFolder(req: TrialRequest, out: string, signal: AbortSignal, timings: boolean): Promise<number> {
+async function trialInFolder(req: TrialRequest, out: string, signal: AbortSignal, timings: boolean): Promise<{ code: number; record: TrialRecord }> {
   const flushed = flushPending(out);
   if (flushed.moved) console.error(`virtperf: moved ${flushed.moved} pending record(s) into ${join(out, "trials.jsonl")}`);
   const problem = flushed.problem ?? outProblem(out);
@@ -152,15 +168,16 @@ async function trialInFolder(req: TrialRequest, out: string, signal: AbortSignal
   const written = problem ? { written: false as const, reason: problem, pending: keepPending(out, line) } : await writeRecord(out, line);
   console.log(line);
   if (timings) console.error(`virtperf-timings ${JSON.stringify(outcome.timings)}`);
+  const record = outcome.record;
   if (!written.written) {
     console.error(`virtperf: the record was not written: ${written.reason}; ${written.pending ? `kept in ${written.pending} (moved in by the next trial or run on ${out})` : "it is only on stdout above"}; the run should stop: fix the folder (free space, permissions) and run again`);
-    return 3;
+    return { code: 3, record };
   }
-  if (outcome.record.status === "failed") {
-    console.error(`virtperf: trial failed: ${outcome.record.error?.message.split("\n")[0]}`);
-    return 1;
+  if (record.status === "failed") {
+    console.error(`virtperf: trial failed: ${record.error?.message.split("\n")[0]}`);
+    return { code: 1, record };
   }
-  return 0;
+  return { code: 0, record };
 }
 
 export function registerTrial(program: Command, run: (code: Promise<number>) => Promise<unknown>): void {
@@ -181,6 +198,7 @@ export function registerTrial(program: Command, run: (code: Promise<number>) => 
     .option("--install", "apt-get install missing Debian packages")
     .option("--no-contamination", "skip the contamination checks around the run step")
     .option("--timings", "print the runner's timings to stderr")
+    .option("--retry-contaminated <n>", "run the trial again, up to n times (0..3), while it comes out ok but ran on a busy host (every attempt is recorded)")
     .option("--max-step-s <n>", "cap every step's time limit at n seconds (to see a hung tool stopped quickly; the workload's own limits otherwise)")
     .action(async (o: TrialOptions) => {
       await run(trialCommand(o));

@@ -21,7 +21,7 @@ export const NAMESPACE = "virtperf";
 /** Every key the program reads; anything else under `virtperf:` is refused (a typo would silently do nothing). */
 export const CONFIG_KEYS = [
   "host", "cpuset", "memoryMiB", "scratchDir", "ioDir", "environments", "client", "acceleration",
-  "workloads", "profile", "repetitions", "seed", "debianSuite", "dockerBaseImage", "guestImage", "resultsRoot", "calibration", "margins",
+  "workloads", "profile", "repetitions", "seed", "debianSuite", "dockerBaseImage", "guestImage", "resultsRoot", "calibration", "margins", "retryContaminated",
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -267,6 +267,7 @@ export function parseExperiment(raw: Record<string, unknown>, stack: string, hos
     ...(guestImage ? { guestImage } : {}),
     // Relative to the project root (where `pulumi up` and e2e run), or absolute.
     ...(raw.margins === undefined ? {} : { margins: parseMargins(raw.margins)! }),
+    retryContaminated: check("retryContaminated", z.coerce.number().int().min(0).max(3), raw.retryContaminated ?? 0, "a whole number 0..3 (retries of a trial that ran on a busy host)"),
     resultsRoot: pathKey("resultsRoot", raw.resultsRoot, DEFAULTS.resultsRoot, true),
   };
 }

@@ -92,6 +92,12 @@ export interface Experiment {
    * the numbers are read, not what is measured.
    */
   readonly margins?: Readonly<Record<string, number>>;
+  /**
+   * How many times a trial that ran on a busy host (its contamination check flagged it) is run again at
+   * once, 0..3 (default 0: flagged trials stay, marked). Every attempt is recorded; the report counts a
+   * clean one. Not part of the run id.
+   */
+  readonly retryContaminated?: number;
 }
 
 /**

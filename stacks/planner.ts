@@ -73,6 +73,7 @@ export function trialScript(t: Omit<TrialPlan, "command">, x: Experiment, env: E
     "--stack", x.stack, "--run", ctx.run, "--out", ctx.dir,
   ];
   if (t.warmup) words.push("--warmup");
+  if (x.retryContaminated) words.push("--retry-contaminated", x.retryContaminated);
   const what = `${env.def.name} ${t.workload} ${t.warmup ? "warm-up" : `rep ${t.rep}`}`;
   return [
     `echo ${shq(`trial ${t.order + 1}/${ctx.total} ${what}, ${minutesLeft(ctx.leftS)}`)} >&2`,

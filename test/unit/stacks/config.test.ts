@@ -177,6 +177,25 @@ describe("calibration (A/A copies)", () => {
   }
 });
 
+describe("retryContaminated", () => {
+  const host = { cpus: [0, 1], memoryMiB: 24105 };
+  it("0 by default; a count 0..3 goes on every trial command, outside the run id", async () => {
+    const { plan } = await import("../../../stacks/planner.ts");
+    const { KVM_NOT_USABLE } = await import("../../helpers/kvm-proofs.ts");
+    const none = parseExperiment({ environments: ["native"], workloads: ["xz"] }, "dev", host);
+    const two = parseExperiment({ environments: ["native"], workloads: ["xz"], retryContaminated: 2 }, "dev", host);
+    assert.equal(none.retryContaminated, 0);
+    const probe = { ...host, kvm: KVM_NOT_USABLE };
+    assert.ok(plan(none, probe).trials.every((t) => !t.command.includes("--retry-contaminated")));
+    assert.ok(plan(two, probe).trials.every((t) => t.command.includes("--retry-contaminated 2")));
+    assert.equal(plan(two, probe).runId, plan(none, probe).runId);
+  });
+  for (const value of [-1, 4, 1.5, "x"]) {
+    it(`refuses ${JSON.stringify(value)}`, () => assert.throws(() => parseExperiment({ retryContaminated: value }, "dev", host),
+      (e: unknown) => e instanceof ConfigError && /virtperf:retryContaminated/.test(e.message) && /a whole number 0\.\.3/.test(e.message)));
+  }
+});
+
 describe("margins", () => {
   const host = { cpus: [0, 1], memoryMiB: 24105 };
   it("percent per workload group, carried into the experiment (and so into experiment.json)", () => {
