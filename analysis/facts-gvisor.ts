@@ -27,7 +27,10 @@ export function gvisorAspects(facts: GvisorFacts, host: NativeFacts | undefined)
   const oDirect = g?.directIo?.oDirectOnHost;
   if (out.storage) {
     const io = oDirect === false ? "O_DIRECT not passed to the host: buffered in the host's page cache" : oDirect === true ? "O_DIRECT reaches the host" : undefined;
-    out.storage = withDetails(`${out.storage}, through gVisor's gofer`, [io]);
+    const uring = g?.ioUring?.works === false
+      ? `io_uring fails in the sandbox (fio exits ${g.ioUring.fioExit ?? "abnormally"}): MariaDB's InnoDB runs with simulated AIO (innodb_use_native_aio=0) here`
+      : undefined;
+    out.storage = withDetails(`${out.storage}, through gVisor's gofer`, [io, uring]);
   }
   const kernel = str(seen?.kernel);
   if (kernel) out.kernel = `gVisor's own (reports ${kernel})${out.kernel ? `, on host kernel ${out.kernel}` : ""}`;

@@ -121,6 +121,8 @@ export const gvisorFactsSchema = dockerFactsSchema.extend({
     }).optional(),
     /** Whether a file opened O_DIRECT inside is opened O_DIRECT on the host (null: not seen). */
     directIo: z.looseObject({ hostFdFlags: text, oDirectOnHost: z.boolean().nullable().optional() }).optional(),
+    /** Whether io_uring works in the sandbox: a small fio write with the io_uring engine, and fio's exit status. */
+    ioUring: z.looseObject({ works: z.boolean().nullable().optional(), fioExit: count }).optional(),
   }).optional(),
 });
 

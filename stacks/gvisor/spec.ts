@@ -23,6 +23,7 @@ function gvisorOptions(env: EnvironmentDef): GvisorOptions {
 
 /** The file the facts script opens with O_DIRECT inside the container (under the data directory: the I/O path under test). */
 const ODIRECT_PROBE = `${CONTAINER_DATA_DIR}/.virtperf-odirect-probe`;
+const URING_PROBE = `${CONTAINER_DATA_DIR}/.virtperf-uring-probe`;
 
 /**
  * Bash (run on the host, after dockerFactsScript's own lines: `$c` is the container) that sets `extra`
@@ -58,8 +59,12 @@ done
 fdFlags=\${fdFlags% }
 oDirect=null
 if [ -n "$fdFlags" ]; then oDirect=false; for f in $fdFlags; do if (( 8#$f & 8#40000 )); then oDirect=true; fi; done; fi
-extra=$(printf '{"planned":%s,"seen":{"runtime":%s,"registered":%s,"runscVersion":%s,"platform":%s,"netstack":%s,"sandboxFlags":%s,"kernel":%s,"dmesg":%s},"directIo":{"hostFdFlags":%s,"oDirectOnHost":%s}}' \\
-  ${shq(planned)} "$(js "$runtime")" "$registered" "$(js "$runscVersion")" "$(js "$platformSeen")" "$(js "$netstackSeen")" "$(js "$sandboxFlags")" "$(js "$sandboxKernel")" "$(js "$sandboxDmesg")" "$(js "$fdFlags")" "$oDirect")`;
+# io_uring: a 64 KiB fio write with the io_uring engine in the container (runsc 2022-12: fio dies; MariaDB's
+# InnoDB then runs with simulated AIO, workloads/mysql/scripts.ts).
+uringExit=$(docker exec "$c" bash -c ${shq(`fio --name=uring --ioengine=io_uring --rw=write --size=64k --bs=4k --filename=${URING_PROBE} >/dev/null 2>&1; echo $?; rm -f ${URING_PROBE}`)} 2>/dev/null) || true
+case $uringExit in 0) uring=true ;; [0-9]*) uring=false ;; *) uring=null; uringExit=null ;; esac
+extra=$(printf '{"planned":%s,"seen":{"runtime":%s,"registered":%s,"runscVersion":%s,"platform":%s,"netstack":%s,"sandboxFlags":%s,"kernel":%s,"dmesg":%s},"directIo":{"hostFdFlags":%s,"oDirectOnHost":%s},"ioUring":{"works":%s,"fioExit":%s}}' \\
+  ${shq(planned)} "$(js "$runtime")" "$registered" "$(js "$runscVersion")" "$(js "$platformSeen")" "$(js "$netstackSeen")" "$(js "$sandboxFlags")" "$(js "$sandboxKernel")" "$(js "$sandboxDmesg")" "$(js "$fdFlags")" "$oDirect" "$uring" "$uringExit")`;
 }
 
 /**

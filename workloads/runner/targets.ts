@@ -193,11 +193,17 @@ export function containerAddressScript(spec: Pick<ContainerTargetSpec, "engine" 
  * whose address is unknown, as rootless Podman's slirp4netns reports none) listens where its engine's
  * host does: `hostBind`, this machine's loopback or the guest's address for a container in a guest.
  */
-export function parseContainerAddress(line: string, hostBind = "127.0.0.1"): ListenAddress {
+export function parseContainerAddress(line: string, hostBind = "127.0.0.1"): ListenAddress | "own-address" {
   const [mode, ip, gateway] = line.trim().split(/\s+/);
+  // Rootless Podman's slirp4netns reports no address; its port relay (rootlessport) connects from inside
+  // the container's namespace to the container's own tap address: bind there, let that address in.
+  if (mode === "slirp4netns") return "own-address";
   if (mode === "host" || !ip || !/^[0-9.]+$/.test(ip)) return { bind: hostBind };
   return { bind: ip, ...(gateway && /^[0-9.]+$/.test(gateway) ? { loopbackPeer: gateway } : {}) };
 }
+
+/** Bash run in a container: its first global IPv4 address (slirp4netns's tap0 address). */
+export const OWN_ADDRESS_SCRIPT = `ip -4 -o addr show scope global | awk 'NR == 1 { sub("/.*", "", $4); print $4 }'`;
 
 /**
  * Bash run on an SSH host: its own IPv4 address for `host` (a name is resolved there), or 0.0.0.0 when
@@ -247,9 +253,13 @@ export function connect(spec: TargetSpec): Target {
         const r = hop ? await hop.exec(script, { timeoutS: 20 }) : await new Promise<{ exitCode: number; stdout: string }>((resolve) =>
           execFile("bash", ["-c", script], { timeout: 20_000 }, (e, stdout) => resolve({ exitCode: e ? 1 : 0, stdout })));
         const hostBind = hop && spec.via?.kind === "guest" ? (await hop.listenAddress()).bind : "127.0.0.1";
-        return parseContainerAddress(r.exitCode === 0 ? r.stdout : "", hostBind);
+        const parsed = parseContainerAddress(r.exitCode === 0 ? r.stdout : "", hostBind);
+        if (parsed !== "own-address") return parsed;
+        const own = await target.exec(OWN_ADDRESS_SCRIPT, { timeoutS: 20 });
+        const a = own.stdout.trim();
+        return own.exitCode === 0 && /^[0-9.]+$/.test(a) ? { bind: a, loopbackPeer: a } : { bind: "127.0.0.1" };
       };
-      return {
+      const target: Target = {
         description: `${engine} exec ${spec.container}${spec.user ? ` as ${spec.user}` : ""}${hop ? ` via ${hop.description}` : ""}`,
         // Ports are published 1:1 where the engine runs (host-network containers listen there directly):
         // on this host's loopback, or on the guest's address for a container inside a guest.
@@ -261,6 +271,7 @@ export function connect(spec: TargetSpec): Target {
           return launch(file!, args, script, opts);
         }),
       };
+      return target;
     }
     case "guest": {
       if (spec.via) return guestViaTarget(spec, spec.via);

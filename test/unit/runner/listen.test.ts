@@ -15,6 +15,7 @@ describe("listen addresses", () => {
     ["virtperf-net 10.9.0.5 10.9.0.1\n", { bind: "10.9.0.5", loopbackPeer: "10.9.0.1" }],
     ["host  ", { bind: "127.0.0.1" }],
     ["", { bind: "127.0.0.1" }],
+    ["slirp4netns", "own-address"],
   ];
   for (const [line, want] of containers) it(`docker inspect ${JSON.stringify(line)}`, () => assert.deepEqual(parseContainerAddress(line), want));
 

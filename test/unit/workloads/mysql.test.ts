@@ -118,3 +118,36 @@ describe("mysql params and steps", () => {
     });
   }
 });
+
+describe("mysql setup where io_uring fails (gVisor)", () => {
+  /** Runs the setup script against a stand-in mariadb-install-db in a fresh directory; returns what it saw. */
+  function setupWith(fake: string): { code: number | null; stderr: string; aio: string; calls: string } {
+    const dir = spawnSync("mktemp", ["-d"], { encoding: "utf8" }).stdout.trim();
+    spawnSync("bash", ["-c", `mkdir -p ${dir}/bin && cat > ${dir}/bin/mariadb-install-db && chmod +x ${dir}/bin/mariadb-install-db`], { input: fake });
+    const c: TrialContext = { ...ctx, workDir: dir, dataDir: `${dir}/data` };
+    const steps = mysql.steps(smoke, c);
+    const r = spawnSync("bash", ["-c", steps.setup!.script], { cwd: dir, encoding: "utf8", env: { PATH: `${dir}/bin:/usr/bin:/bin`, FAKE_LOG: `${dir}/calls` } });
+    const read = (f: string) => spawnSync("cat", [f], { encoding: "utf8" }).stdout.trim();
+    const out = { code: r.status, stderr: r.stderr, aio: read(`${dir}/innodb-aio`), calls: read(`${dir}/calls`) };
+    spawnSync("rm", ["-rf", dir]);
+    return out;
+  }
+
+  it("retries with simulated AIO, says so, and the server then starts with it", () => {
+    const r = setupWith(`#!/bin/bash\necho "$*" >> "$FAKE_LOG"\ncase " $* " in *" --innodb-use-native-aio=0 "*) exit 0;; esac\necho "[ERROR] mariadbd: io_uring_wait_cqe() returned -1"\nexit 1\n`);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.aio, "simulated");
+    assert.equal(r.calls.split("\n").length, 2);
+    assert.match(r.stderr, /io_uring fails here .*innodb_use_native_aio=0/);
+    assert.match(mysql.steps(smoke, ctx).server!.script, /if \[ "\$\(cat innodb-aio 2>\/dev\/null\)" = simulated \]; then aio=\(--innodb-use-native-aio=0\)/);
+  });
+
+  it("keeps native AIO where the first install works, and fails with the log on any other error", () => {
+    const ok = setupWith(`#!/bin/bash\necho "$*" >> "$FAKE_LOG"\nexit 0\n`);
+    assert.deepEqual([ok.code, ok.aio, ok.calls.split("\n").length], [0, "native", 1]);
+    const bad = setupWith(`#!/bin/bash\necho "$*" >> "$FAKE_LOG"\necho "[ERROR] Can't create directory"\nexit 1\n`);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /Can't create directory/);
+    assert.equal(bad.calls.split("\n").length, 1);
+  });
+});
