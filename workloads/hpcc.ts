@@ -27,6 +27,16 @@ export type HpccParams = {
   readonly q: number;
 };
 
+/** What Open MPI's hwloc reads the CPU topology from; without it `mpirun` cannot start (orte_init fails). */
+export const CPU_TOPOLOGY_FILE = "/sys/devices/system/cpu/cpu0/topology/core_id";
+
+/** Why hpcc (Linpack, STREAM, RandomAccess) cannot run where `missing` files are missing (a sandbox's probe), or undefined. */
+export function hpccCannotRun(missing: readonly string[]): string | undefined {
+  return missing.includes(CPU_TOPOLOGY_FILE)
+    ? `${CPU_TOPOLOGY_FILE} cannot be read in this sandbox (the pre-flight's probe container found none): hpcc's Open MPI finds no CPU topology there (hwloc: "failed to find sysfs cpu topology directory") and mpirun aborts in orte_init`
+    : undefined;
+}
+
 export const HPCC_PACKAGES = ["hpcc", "openmpi-bin", "libopenblas0-serial"] as const;
 
 export const HPCC_REQUIRES = [

@@ -16,14 +16,14 @@ obs_gvisor_runtimes() {
   while read -r name rest; do [ -n "$name" ] && obs "gvisor.runtime.$name" "$rest"; done <<<"$out"
 }
 
-# The probe's image: the host's `test` and its libraries (no registry, and the tools image may not be
+# The probe's image: the host's dash and its libraries (no registry, and the tools image may not be
 # built yet); removed again by gvisor_probe_end.
 gvisor_probe_image() {
   local d f rc libs
   docker image inspect "$GV_PROBE_IMAGE" >/dev/null 2>&1 && return 0
   d=$(mktemp -d) || return 1
-  libs=$(ldd /usr/bin/test 2>/dev/null | awk '{for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i}')
-  for f in /usr/bin/test $libs; do cp --parents -L "$f" "$d/" || { rm -rf "$d"; return 1; }; done
+  libs=$(ldd /bin/dash 2>/dev/null | awk '{for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i}')
+  for f in /bin/dash $libs; do cp --parents -L "$f" "$d/" || { rm -rf "$d"; return 1; }; done
   tar -C "$d" -c . | timeout 60 docker import - "$GV_PROBE_IMAGE" >/dev/null; rc=$?
   rm -rf "$d"
   return $rc
@@ -43,22 +43,23 @@ gvisor_clean() {
   return 0
 }
 
-# Files a workload needs that a sandbox may lack (nuttcp 6.1.2's server dies without this one); the probe
-# container checks it, so the planner knows before any trial (stacks/gvisor/runtime.ts).
-GV_PROBE_FILE=/proc/sys/net/ipv4/tcp_adv_win_scale
+# Files workloads need that a sandbox may lack: nuttcp 6.1.2's server dies without the first, hpcc's
+# Open MPI finds no CPU topology without the second. The probe container checks them, so the planner
+# knows before any trial (stacks/gvisor/runtime.ts, workloads' *CannotRun).
+GV_PROBE_FILES="/proc/sys/net/ipv4/tcp_adv_win_scale /sys/devices/system/cpu/cpu0/topology/core_id"
 
-# gvisor_probe <runtime> <docker network>: prints `ok <s> s[ missing=<file>]`, `fail <docker's error>` or
-# `timeout <s> s`. The container runs `test -r $GV_PROBE_FILE`: exit 0 or 1 is a container that started.
+# gvisor_probe <runtime> <docker network>: prints `ok <s> s[ missing=<file>...]`, `fail <docker's error>`
+# or `timeout <s> s`. The container prints `missing=<file>` for each of GV_PROBE_FILES it cannot read.
 gvisor_probe() {
   local rt=$1 net=$2 bound=${VIRTPERF_GVISOR_BOUND_S:-12} cidfile out rc t0 t1 cid
   cidfile=$(mktemp -u /tmp/virtperf-gvisor-probe.XXXXXX)
   t0=${EPOCHREALTIME/[.,]/}
-  out=$(timeout -k 3 "$bound" docker run --cidfile "$cidfile" --runtime "$rt" --network "$net" --label virtperf.probe=gvisor "$GV_PROBE_IMAGE" /usr/bin/test -r "$GV_PROBE_FILE" 2>&1 </dev/null); rc=$?
+  out=$(timeout -k 3 "$bound" docker run --cidfile "$cidfile" --runtime "$rt" --network "$net" --label virtperf.probe=gvisor "$GV_PROBE_IMAGE" /bin/dash -c 'for f in "$@"; do [ -r "$f" ] || echo "missing=$f"; done' probe $GV_PROBE_FILES 2>&1 </dev/null); rc=$?
   t1=${EPOCHREALTIME/[.,]/}
   cid=$(cat "$cidfile" 2>/dev/null); rm -f "$cidfile"
-  if ((rc == 0 || rc == 1)); then
+  if ((rc == 0)); then
     [ -n "$cid" ] && timeout 20 docker rm --force "$cid" >/dev/null 2>&1
-    printf 'ok %d.%01d s%s\n' $(((t1 - t0) / 1000000)) $(((t1 - t0) % 1000000 / 100000)) "$( ((rc == 1)) && echo " missing=$GV_PROBE_FILE")"
+    printf 'ok %d.%01d s%s\n' $(((t1 - t0) / 1000000)) $(((t1 - t0) % 1000000 / 100000)) "$(grep -o 'missing=[^[:space:]]*' <<<"$out" | sed 's/^/ /' | tr -d '\n')"
     return 0
   fi
   [ -n "$cid" ] && gvisor_clean "$cid"

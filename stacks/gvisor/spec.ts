@@ -13,6 +13,7 @@ import { CONTAINER_DATA_DIR, containerSpec, dockerFactsScript, planDocker, type 
 import type { GvisorOptions } from "./options.ts";
 import { resolveRuntime, type GvisorProbe, type ResolvedRuntime } from "./runtime.ts";
 import { nuttcpCannotRun } from "../../workloads/nuttcp/index.ts";
+import { hpccCannotRun } from "../../workloads/hpcc.ts";
 
 export type GvisorEnvironmentPlan = EnvironmentPlan<ContainerSpec>;
 
@@ -76,9 +77,10 @@ export function planGvisor(x: Experiment, env: EnvironmentDef, index: number, im
   const r = resolveRuntime(o, probe);
   const container: ContainerSpec = { ...containerSpec(x, env, index, imageTag, o), runtime: r.runtime };
   const docker = planDocker(x, env, index, imageTag, container);
-  const nuttcp = nuttcpCannotRun(r.missing);
+  const nuttcp = nuttcpCannotRun(r.missing), hpcc = hpccCannotRun(r.missing);
+  const notRun = { ...(nuttcp ? { nuttcp } : {}), ...(hpcc ? { linpack: hpcc, stream: hpcc, randomaccess: hpcc } : {}) };
   return {
-    ...docker, kind: "gvisor", isolation: r.label, isolationReason: r.reason, ...(nuttcp ? { notRun: { nuttcp } } : {}),
+    ...docker, kind: "gvisor", isolation: r.label, isolationReason: r.reason, ...(Object.keys(notRun).length ? { notRun } : {}),
     facts: dockerFactsScript(container, { kind: "gvisor", field: "gvisor", script: gvisorFactsExtension(r) }),
   };
 }

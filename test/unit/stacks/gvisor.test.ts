@@ -37,7 +37,7 @@ const options = (name: "gvisor" | "gvisor-host-volume", over: Record<string, str
 describe("gVisor runtime from the probe (real output of runsc 2022-12 here)", () => {
   it("reads every registered runtime and every probe", () => {
     assert.deepEqual(Object.keys(PROBE.registered).filter((n) => n.startsWith("runsc-")).sort(), ALL_RUNTIMES.map((r) => r.name).sort());
-    assert.deepEqual(PROBE.results["runsc-ptrace-host@bridge"], { status: "ok", detail: "0.3 s", missing: ["/proc/sys/net/ipv4/tcp_adv_win_scale"] });
+    assert.deepEqual(PROBE.results["runsc-ptrace-host@bridge"], { status: "ok", detail: "0.5 s", missing: ["/proc/sys/net/ipv4/tcp_adv_win_scale", "/sys/devices/system/cpu/cpu0/topology/core_id"] });
     assert.equal(PROBE.results["runsc-kvm-gvisor@bridge"]!.status, "timeout");
     assert.equal(PROBE.results["runsc-systrap-gvisor@bridge"]!.detail, "unknown platform: systrap");
     assert.equal(PROBE.results["runsc-kvm-host@host"]!.status, "skipped");
@@ -48,7 +48,7 @@ describe("gVisor runtime from the probe (real output of runsc 2022-12 here)", ()
     assert.deepEqual([r.runtime, r.platform, r.netstack, r.netstackFellBack], ["runsc-ptrace-host", "ptrace", "host", true]);
     assert.equal(r.label, "runsc ptrace, host network passthrough");
     assert.deepEqual(r.args, ["--platform=ptrace", "--network=host"]);
-    for (const said of [/systrap: unknown platform/, /kvm: no container started within 12 s/, /ptrace \+ gVisor netstack: .*root network namespace/, /runsc-ptrace-host started a container in 0.3 s/]) assert.match(r.reason, said);
+    for (const said of [/systrap: unknown platform/, /kvm: no container started within 12 s/, /ptrace \+ gVisor netstack: .*root network namespace/, /runsc-ptrace-host started a container in 0.5 s/]) assert.match(r.reason, said);
   });
 
   it("gvisor-host-volume (host network): host passthrough is the only candidate, not a fallback", () => {
@@ -143,17 +143,18 @@ describe("planGvisor: a Docker container run by runsc", () => {
     assert.deepEqual(planned.images.map((i) => i.id), ["docker-tools"]);
   });
 
-  it("nuttcp, whose server dies where the probe found no tcp_adv_win_scale, is left out of the schedule with why", () => {
-    const y = xOf(["native", "docker", "gvisor"], { workloads: ["xz", "nuttcp"] });
+  it("workloads whose tools cannot run where the probe found files missing are left out of the schedule with why", () => {
+    const y = xOf(["native", "docker", "gvisor"], { workloads: ["xz", "nuttcp", "linpack"] });
     const planned = plan(y, { ...host, kvm: KVM_NOT_USABLE, gvisor: PROBE });
-    assert.deepEqual(planned.notMeasured.map((n) => [n.environment, n.workload]), [["gvisor", "nuttcp"]]);
+    assert.deepEqual(planned.notMeasured.map((n) => [n.environment, n.workload]), [["gvisor", "nuttcp"], ["gvisor", "linpack"]]);
     assert.match(planned.notMeasured[0]!.reason, /tcp_adv_win_scale is missing in this sandbox .*nuttcp 6\.1\.2's server dies/);
+    assert.match(planned.notMeasured[1]!.reason, /core_id cannot be read in this sandbox .*Open MPI finds no CPU topology/);
     const pairs = new Set(planned.schedule.entries.map((e) => `${e.environment}/${e.workload}`));
-    assert.deepEqual([...pairs].sort(), ["docker/nuttcp", "docker/xz", "gvisor/xz", "native/nuttcp", "native/xz"]);
+    assert.deepEqual([...pairs].sort(), ["docker/linpack", "docker/nuttcp", "docker/xz", "gvisor/xz", "native/linpack", "native/nuttcp", "native/xz"]);
     assert.equal(planned.trials.length, planned.schedule.entries.length);
-    // A sandbox that has the file runs nuttcp like any other environment.
-    const withFile = parseGvisorProbe(parseObservations(GVISOR_OBS.replaceAll(" missing=/proc/sys/net/ipv4/tcp_adv_win_scale", "")))!;
-    const all = plan(y, { ...host, kvm: KVM_NOT_USABLE, gvisor: withFile });
+    // A sandbox that has the files runs them like any other environment.
+    const withFiles = parseGvisorProbe(parseObservations(GVISOR_OBS.replace(/ missing=\S+/g, "")))!;
+    const all = plan(y, { ...host, kvm: KVM_NOT_USABLE, gvisor: withFiles });
     assert.deepEqual(all.notMeasured, []);
     assert.ok(all.schedule.entries.some((e) => e.environment === "gvisor" && e.workload === "nuttcp"));
   });
