@@ -34,6 +34,9 @@ function params(profile: ProfileName, _shape: HostShape): RrParams {
 
 /** The server's list of sockets (sockperf -f): TCP and UDP on one port number, on the address its client uses. */
 const FEED_FILE = "sockperf-servers.txt";
+/** The server's output, kept for the ready check too; and what sockperf prints once every socket is set up. */
+const SERVER_LOG = "sockperf-server.log";
+const SERVER_READY_LINE = "to block on socket(s)";
 
 /**
  * --uc-reuseaddr (SO_REUSEADDR): with fixed ports (Docker, guests) the trial before may have left
@@ -42,8 +45,18 @@ const FEED_FILE = "sockperf-servers.txt";
  */
 function serverScript(port: number, bindHost: string): string {
   return `printf '%s\\n' ${shq(`T:${bindHost}:${port}`)} ${shq(`U:${bindHost}:${port}`)} > ${FEED_FILE}
+exec > >(tee ${SERVER_LOG}) 2>&1
 exec sockperf server -f ${FEED_FILE} --uc-reuseaddr
 `;
+}
+
+/**
+ * Ready: TCP listening, and UDP bound: seen in /proc/net/udp, or, where /proc/net shows no UDP sockets
+ * (gVisor passing sockets through to the host kernel lists none there), sockperf's own word that it
+ * has set up every socket of its feed file and waits on them.
+ */
+function readyCheck(port: number): string {
+  return `${listeningCheck(port, "tcp")} && { ${listeningCheck(port, "udp")} || grep -qsF ${shq(SERVER_READY_LINE)} ${SERVER_LOG}; }`;
 }
 
 function pingPong(protocol: Protocol, p: RrParams, ctx: TrialContext, port: number): string {
@@ -58,7 +71,7 @@ function steps(p: RrParams, ctx: TrialContext): TrialSteps {
   return {
     server: {
       script: serverScript(port, ctx.bindHost),
-      readyCheck: `${listeningCheck(port, "tcp")} && ${listeningCheck(port, "udp")}`,
+      readyCheck: readyCheck(port),
       readyTimeoutS: 30,
     },
     // Each case: sockperf's 0.4 s warm-up, the measured time, and 30 s of slack for a slow guest.

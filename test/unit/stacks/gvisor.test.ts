@@ -147,6 +147,8 @@ describe("planGvisor: a Docker container run by runsc", () => {
     const y = xOf(["native", "docker", "gvisor"], { workloads: ["xz", "nuttcp", "linpack"] });
     const planned = plan(y, { ...host, kvm: KVM_NOT_USABLE, gvisor: PROBE });
     assert.deepEqual(planned.notMeasured.map((n) => [n.environment, n.workload]), [["gvisor", "nuttcp"], ["gvisor", "linpack"]]);
+    const withRr = plan(xOf(["native", "gvisor"], { workloads: ["rr"] }), { ...host, kvm: KVM_NOT_USABLE, gvisor: PROBE });
+    assert.match(withRr.notMeasured.find((n) => n.workload === "rr")!.reason, /recvfrom\(\) on a TCP socket fails with EINVAL/);
     assert.match(planned.notMeasured[0]!.reason, /tcp_adv_win_scale is missing in this sandbox .*nuttcp 6\.1\.2's server dies/);
     assert.match(planned.notMeasured[1]!.reason, /core_id cannot be read in this sandbox .*Open MPI finds no CPU topology/);
     const pairs = new Set(planned.schedule.entries.map((e) => `${e.environment}/${e.workload}`));

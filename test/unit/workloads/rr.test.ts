@@ -92,7 +92,7 @@ describe("rr params and steps", () => {
   it("the server script writes the feed file sockperf reads", () => {
     const dir = mkdtempSync(join(tmpdir(), "vp-rr-"));
     try {
-      const r = spawnSync("bash", ["-c", rr.steps(smoke, ctx).server!.script.replace(/^exec .*$/m, "cat sockperf-servers.txt")],
+      const r = spawnSync("bash", ["-c", rr.steps(smoke, ctx).server!.script.replace(/^exec sockperf .*$/m, "cat sockperf-servers.txt")],
         { cwd: dir, encoding: "utf8" });
       assert.equal(r.stdout, "T:192.168.122.5:21002\nU:192.168.122.5:21002\n");
     } finally {
