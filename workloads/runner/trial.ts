@@ -175,6 +175,10 @@ export async function runTrial(req: TrialRequest): Promise<TrialOutcome> {
     }
   } catch (e) {
     error = toRecordError(e, runRaw);
+    // A step that failed because the interrupt stopped it (a server killed while starting) is the interrupt.
+    if (req.signal?.aborted && !(e instanceof InterruptedError)) {
+      error = { ...error, message: `trial interrupted (${String(req.signal.reason ?? "aborted")}); it did not finish: ${error.message.split("\n")[0]}` };
+    }
     cases = [];
   } finally {
     // An unreachable target throws here too: that must not lose the record.
