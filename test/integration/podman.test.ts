@@ -25,7 +25,8 @@ import { parseFacts } from "../../model/facts.ts";
 import { parseRecord } from "../../model/record.ts";
 
 const STACK = process.env["VIRTPERF_TEST_STACK"] ?? "pdtest";
-const SMOKE_WORKLOADS = ["xz", "nuttcp", "fio"] as const;
+// redis: a server bound to the container's tap address, reached through rootlessport (it was refused on loopback).
+const SMOKE_WORKLOADS = ["xz", "nuttcp", "fio", "redis"] as const;
 const USER = PRESETS["podman-rootless"].user;
 
 const services = await execa("bash", ["scripts/services.sh", "docker"], { reject: false, all: true });
