@@ -11,9 +11,9 @@
  */
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { execFileSync, type ChildProcess } from "node:child_process";
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { freePort, sshdUsable, startSshd } from "../helpers/sshd.ts";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { execa } from "execa";
@@ -27,37 +27,10 @@ import { hostSshTarget } from "../../stacks/host-address.ts";
 import { sshArgs } from "../../lib/ssh.ts";
 import { KVM_NOT_USABLE } from "../helpers/kvm-proofs.ts";
 
-const SSHD = "/usr/sbin/sshd";
-const usable = process.getuid?.() === 0 && existsSync(SSHD);
+const usable = sshdUsable;
 const STACK = "secbssh";
 const ROOT = resolve(import.meta.dirname, "../..");
 
-function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => done(port));
-    });
-  });
-}
-
-function startSshd(dir: string, port: number): Promise<ChildProcess> {
-  writeFileSync(join(dir, "sshd_config"), [
-    `Port ${port}`, "ListenAddress 127.0.0.1", `HostKey ${dir}/host_key`, `PidFile ${dir}/sshd.pid`,
-    `AuthorizedKeysFile ${dir}/client_key.pub`, "StrictModes no", "PermitRootLogin prohibit-password",
-    "PasswordAuthentication no", "KbdInteractiveAuthentication no", "UsePAM no",
-  ].join("\n") + "\n");
-  mkdirSync("/run/sshd", { recursive: true });
-  const child = spawn(SSHD, ["-f", join(dir, "sshd_config"), "-D", "-e"], { stdio: ["ignore", "ignore", "pipe"] });
-  return new Promise((done, fail) => {
-    let err = "";
-    child.stderr!.on("data", (d) => {
-      err += String(d);
-      if (err.includes("Server listening")) done(child);
-    });
-    child.once("exit", (code) => fail(new Error(`sshd exited ${code}: ${err}`)));
-  });
-}
 
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];

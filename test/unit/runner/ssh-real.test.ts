@@ -6,9 +6,9 @@
  */
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { execFileSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { freePort, sshdUsable, startSshd } from "../../helpers/sshd.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseExperiment } from "../../../stacks/config.ts";
@@ -16,36 +16,8 @@ import { plan } from "../../../stacks/planner.ts";
 import { connect } from "../../../workloads/runner/targets.ts";
 import { KVM_NOT_USABLE } from "../../helpers/kvm-proofs.ts";
 
-const SSHD = "/usr/sbin/sshd";
-const usable = process.getuid?.() === 0 && existsSync(SSHD);
+const usable = sshdUsable;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function startSshd(dir: string, port: number): Promise<ChildProcess> {
-  writeFileSync(join(dir, "sshd_config"), [
-    `Port ${port}`, "ListenAddress 127.0.0.1", `HostKey ${dir}/host_key`, `PidFile ${dir}/sshd.pid`,
-    `AuthorizedKeysFile ${dir}/client_key.pub`, "StrictModes no", "PermitRootLogin prohibit-password",
-    "PasswordAuthentication no", "KbdInteractiveAuthentication no", "UsePAM no",
-  ].join("\n") + "\n");
-  // sshd insists on its privilege separation directory (made by the system service we do not run).
-  mkdirSync("/run/sshd", { recursive: true });
-  const child = spawn(SSHD, ["-f", join(dir, "sshd_config"), "-D", "-e"], { stdio: ["ignore", "ignore", "pipe"] });
-  return new Promise((resolve, reject) => {
-    let err = "";
-    child.stderr!.on("data", (d) => {
-      err += String(d);
-      if (err.includes("Server listening")) resolve(child);
-    });
-    child.once("exit", (code) => reject(new Error(`sshd exited ${code}: ${err}`)));
-  });
-}
 
 describe("an SSH host for real (own sshd on 127.0.0.1)", { skip: usable ? false : "needs root and /usr/sbin/sshd" }, () => {
   let dir: string;
