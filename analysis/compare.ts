@@ -335,7 +335,7 @@ export function compare(records: readonly LocatedRecord[], options: CompareOptio
         drafts.push({ ...draftRow(ms, env, st, baseline, original === undefined ? native : original === baseline ? native : sortedOf(original)), measure: i });
       }
       // The same cell against each reference environment, by the same rule (infer.ts: in the family when headline).
-      for (const { environment, reference } of references) drafts.push({ ...draftRow(ms, environment, st, baseline, sortedOf(reference), reference), measure: i });
+      for (const { environment, reference } of references) if (!leftOut.has([st.stack, environment, ms.workload].join(SEP))) drafts.push({ ...draftRow(ms, environment, st, baseline, sortedOf(reference), reference), measure: i });
     });
   }
   const inferred = infer(drafts, options);

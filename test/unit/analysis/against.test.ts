@@ -160,6 +160,7 @@ describe("pairs left out of the schedule (experiment.json's notMeasured)", () =>
     assert.ok(network.notes.includes("Not measured: nuttcp on gvisor, left out of the schedule: its server dies in this sandbox."), network.notes.join("\n"));
     assert.ok(m.sections.filter((s) => s.key !== "network").every((s) => s.notes.every((n) => !n.startsWith("Not measured"))));
     assert.ok(m.comparison.rows.every((r) => !(r.environment === "gvisor" && r.workload === "nuttcp")));
+    assert.ok(m.comparison.against.every((r) => !(r.environment === "gvisor" && r.workload === "nuttcp")));
     const written = writeReport([dir], { out: out() }).files;
     assert.match(readFileSync(written.markdown, "utf8"), /_Not measured: nuttcp on gvisor, left out of the schedule: its server dies in this sandbox\._/);
   });
