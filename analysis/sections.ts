@@ -188,7 +188,7 @@ function byGroup<T>(items: readonly T[], key: (t: T) => [string, string, string]
   return out;
 }
 
-function buildSections(comparison: Comparison, inputs: LoadedInputs, envOrder: (a: string, b: string) => number): Section[] {
+function buildSections(comparison: Comparison, inputs: LoadedInputs, envOrder: (a: string, b: string) => number, notMeasured: readonly NotMeasuredPair[]): Section[] {
   const out: Section[] = [];
   const rowsBy = byGroup(comparison.rows, (r) => [r.stack, r.profile, r.workload]);
   const againstBy = byGroup(comparison.against, (r) => [r.stack, r.profile, r.workload]);
@@ -202,7 +202,7 @@ function buildSections(comparison: Comparison, inputs: LoadedInputs, envOrder: (
       if (workloads.length === 0) continue;
       const tcg = [...new Set(records.filter((r) => r.record.acceleration === "tcg").map((r) => r.record.environment))].sort(envOrder)
         .map((environment) => ({ environment, reason: accelerationReasonOf(environment, factsOf(inputs, records, environment), records) }));
-      const notes = [...notMeasuredNotes(inputs, st.stack, group), ...workloads.map((w) => REFERENCE_NOTES[w as keyof typeof REFERENCE_NOTES]).filter((n): n is string => !!n)];
+      const notes = [...notMeasuredNotes(notMeasured, st.stack, group), ...workloads.map((w) => REFERENCE_NOTES[w as keyof typeof REFERENCE_NOTES]).filter((n): n is string => !!n)];
       out.push({
         key: group, id: `s${si}-${group}`, title: GROUP_TITLES[group], stack: st.stack, profile: st.profile, workloads, environments: st.environments,
         measures: groupMeasures(rows), against: groupMeasures(againstBy.get(k) ?? []), ...sectionAspects(st.environments, records, inputs), tcg,
@@ -260,8 +260,8 @@ export function notMeasuredPairs(inputs: LoadedInputs): NotMeasuredPair[] {
 }
 
 /** One note per left-out pair of the section's stack and group: "Not measured: nuttcp on gvisor (why)". */
-function notMeasuredNotes(inputs: LoadedInputs, stack: string, group: string): string[] {
-  return notMeasuredPairs(inputs).filter((n) => n.stack === stack && groupOf(n.workload) === group)
+function notMeasuredNotes(pairs: readonly NotMeasuredPair[], stack: string, group: string): string[] {
+  return pairs.filter((n) => n.stack === stack && groupOf(n.workload) === group)
     .map((n) => `Not measured: ${n.workload} on ${n.environment}, left out of the schedule: ${n.reason}.`);
 }
 
@@ -279,13 +279,14 @@ function stackMargins(inputs: LoadedInputs): Record<string, number> {
 
 /** Everything the renderers need, from loaded inputs. */
 export function buildReport(inputs: LoadedInputs, options: ReportOptionsModel = {}): ReportModel {
-  const comparison = withFactsReasons(compare(inputs.records, { ...options, margins: { ...stackMargins(inputs), ...options.margins }, notMeasured: notMeasuredPairs(inputs) }), inputs);
+  const notMeasured = notMeasuredPairs(inputs);
+  const comparison = withFactsReasons(compare(inputs.records, { ...options, margins: { ...stackMargins(inputs), ...options.margins }, notMeasured }), inputs);
   const kinds = new Map(inputs.records.map((r) => [r.record.environment, r.record.kind] as const));
   const envOrder = environmentOrderOf(kinds);
   const cross = buildCrossStack(comparison);
   const factsProblems = [...new Set([...inputs.facts.values()].flatMap((f) => f.unreadable))];
   return {
-    comparison, overviews: buildOverviews(comparison.rows, comparison.stacks, comparison.against), sections: buildSections(comparison, inputs, envOrder),
+    comparison, overviews: buildOverviews(comparison.rows, comparison.stacks, comparison.against), sections: buildSections(comparison, inputs, envOrder, notMeasured),
     curves: buildCurves(comparison.rows, envOrder), runOrder: buildRunOrder(comparison.rows, comparison.stacks, inputs.records, inputs.superseded.map((s) => s.record)),
     metadata: buildMetadata(inputs, comparison.stacks), tool: options.tool ?? { version: "unknown", commit: "unknown" },
     stackColumns: cross.columns, crossStack: cross.rows, factsProblems, sources: inputs.sources,
