@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { z } from "zod";
 import { Ajv } from "ajv";
-import { WORKLOAD_IDS, PROFILES } from "../workloads/contract.ts";
+import { WORKLOAD_IDS, PROFILES } from "./vocabulary.ts";
 import { RecordError } from "../lib/errors.ts";
 import { ACCELERATIONS, KIND_NAMES } from "./kinds.ts";
 

@@ -4,7 +4,7 @@
  * A TargetSpec is plain data: the planner writes it into the environment description a trial gets
  * (model/environment.ts); workloads/runner/targets.ts connects to it.
  */
-import type { RawRun } from "../workloads/contract.ts";
+import type { RawRun } from "./vocabulary.ts";
 
 /** SSH to a machine (a remote host under test, or a client machine). */
 export interface SshTargetSpec {

@@ -9,12 +9,8 @@
  * Invariants (as PKB states them): `steps.run` may be repeated after `steps.prepare`; `steps.cleanup`
  * restores the state before `steps.prepare` (files removed, servers stopped).
  */
-export const WORKLOAD_IDS = ["xz", "linpack", "stream", "randomaccess", "nuttcp", "rr", "fio", "redis", "mysql"] as const;
-export type WorkloadId = (typeof WORKLOAD_IDS)[number];
-
-export const PROFILES = ["smoke", "quick", "full"] as const;
-/** smoke: seconds per trial (CI); quick: about a minute per workload; full: the paper's sizes scaled to the host. */
-export type ProfileName = (typeof PROFILES)[number];
+import type { ProfileName, RawRun, WorkloadId } from "../model/vocabulary.ts";
+export { WORKLOAD_IDS, PROFILES, type WorkloadId, type ProfileName, type RawRun } from "../model/vocabulary.ts";
 
 export type Better = "higher" | "lower";
 
@@ -45,15 +41,6 @@ export interface Case {
   readonly metrics: readonly Metric[];
 }
 
-/** What one script printed, kept verbatim. */
-export interface RawRun {
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly exitCode: number | null;
-  readonly signal: string | null;
-  readonly durationMs: number;
-  readonly timedOut: boolean;
-}
 
 /** The resources the environment under test gets; `full` profiles scale to these. */
 export interface HostShape {
