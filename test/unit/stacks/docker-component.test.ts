@@ -15,13 +15,11 @@ import { planNative } from "../../../stacks/native/spec.ts";
 import { DockerEnvironment, DockerImage, dockerContainerArgs, dockerProviderArgs, dockerVolumeArgs } from "../../../stacks/docker/component.ts";
 import { NativeHost } from "../../../stacks/native/component.ts";
 import { sshOptions } from "../../../lib/ssh.ts";
+import { experiment } from "../../helpers/experiments.ts";
 
-const x: Experiment = {
-  stack: "mk",
-  host: { address: { kind: "local" }, cpuset: "0-1", cpus: 2, memoryMiB: 2048, scratchDir: "/s", ioDir: "/io" },
-  environments: [], client: { kind: "host" }, acceleration: "auto", workloads: ["xz"], profile: "smoke",
-  repetitions: 1, seed: 1, debianSuite: "bookworm", dockerBaseImage: "debian:bookworm", resultsRoot: "results",
-};
+const x: Experiment = experiment({
+  stack: "mk", host: { address: { kind: "local" }, cpuset: "0-1", cpus: 2, memoryMiB: 2048, scratchDir: "/s", ioDir: "/io" },
+});
 const DOCKER_PRESETS = ["docker", "docker-host", "docker-volume", "docker-host-volume"] as const;
 const env = (name: keyof typeof PRESETS): EnvironmentDef => ({ name, options: PRESETS[name] });
 

@@ -6,18 +6,10 @@ import type { Experiment } from "../../../stacks/experiment.ts";
 import {
   planDocker, planDockerImage, renderDockerRemove, renderDockerRun, renderVolumeCreate,
 } from "../../../stacks/docker/spec.ts";
+import { experiment } from "../../helpers/experiments.ts";
 
 const PACKAGES = ["xz-utils", "fio", "nuttcp", "fio"];
 
-function experiment(over: Partial<Experiment> = {}): Experiment {
-  return {
-    stack: "t1",
-    host: { address: { kind: "local" }, cpuset: "0-1", cpus: 2, memoryMiB: 1536, scratchDir: "/s", ioDir: "/io" },
-    environments: [], client: { kind: "host" }, acceleration: "auto", workloads: ["xz"], profile: "smoke",
-    repetitions: 1, seed: 1, debianSuite: "bookworm", dockerBaseImage: "debian:bookworm", resultsRoot: "results",
-    ...over,
-  };
-}
 
 const env = (name: keyof typeof PRESETS): EnvironmentDef => ({ name, options: PRESETS[name] });
 

@@ -4,18 +4,12 @@ import { execFileSync } from "node:child_process";
 import { PRESETS } from "../../../stacks/kinds.ts";
 import type { Experiment } from "../../../stacks/experiment.ts";
 import { planNative } from "../../../stacks/native/spec.ts";
+import { experiment as experimentOf } from "../../helpers/experiments.ts";
 import { BASH_JSON_STRING } from "../../../lib/shell.ts";
 import { parseFacts } from "../../../model/facts.ts";
 
-function experiment(over: Partial<Experiment> = {}): Experiment {
-  return {
-    stack: "t1",
-    host: { address: { kind: "local" }, cpuset: "1", cpus: 1, memoryMiB: 1024, scratchDir: "/s", ioDir: "/io" },
-    environments: [], client: { kind: "host" }, acceleration: "auto", workloads: ["xz"], profile: "smoke",
-    repetitions: 1, seed: 1, debianSuite: "bookworm", dockerBaseImage: "debian:bookworm", resultsRoot: "results",
-    ...over,
-  };
-}
+/** One CPU, 1024 MiB: the host the native plan is sized for here. */
+const experiment = (over: Partial<Experiment> = {}): Experiment => experimentOf({ host: { address: { kind: "local" }, cpuset: "1", cpus: 1, memoryMiB: 1024, scratchDir: "/s", ioDir: "/io" }, ...over });
 const native = { name: "native", options: PRESETS.native };
 
 describe("planNative", () => {

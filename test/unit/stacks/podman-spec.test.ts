@@ -20,16 +20,8 @@ import { allPackages } from "../../../workloads/registry.ts";
 import { TRIAL_ENV } from "../../../workloads/runner/parity.ts";
 import { ConfigError } from "../../../lib/errors.ts";
 import { KVM_NOT_USABLE } from "../../helpers/kvm-proofs.ts";
+import { experiment } from "../../helpers/experiments.ts";
 
-function experiment(over: Partial<Experiment> = {}): Experiment {
-  return {
-    stack: "t1",
-    host: { address: { kind: "local" }, cpuset: "0-1", cpus: 2, memoryMiB: 1536, scratchDir: "/s", ioDir: "/io" },
-    environments: [], client: { kind: "host" }, acceleration: "auto", workloads: ["xz"], profile: "smoke",
-    repetitions: 1, seed: 1, debianSuite: "bookworm", dockerBaseImage: "debian:bookworm", resultsRoot: "results",
-    ...over,
-  };
-}
 const def = (name: string, options: EnvironmentDef["options"] = PRESETS["podman-rootless"]): EnvironmentDef => ({ name, options });
 const TAG = "virtperf/tools:0123456789ab";
 const bashParses = (script: string) => execFileSync("bash", ["-n"], { input: script });
