@@ -93,16 +93,17 @@ function toLog(log: string, b: Buffer | string): void {
 /**
  * Runs bash in the project root; output goes to the run's log. Resolves with the exit code. With
  * `lifeline`, its stdin stays open and VIRTPERF_TRIAL_LIFELINE=stdin tells a trial to stop when it
- * closes (this process died, or `stop` below): `onStart` gets the handle.
+ * closes (this process died, or `stop` below, which first writes the signal's name so the trial
+ * records the same reason whether the signal or the closed lifeline reaches it first).
  */
-function bash(script: string, log: string, opts: { lifeline?: (stop: () => void) => void } = {}): Promise<{ code: number; output: string }> {
+function bash(script: string, log: string, opts: { lifeline?: (stop: (reason: NodeJS.Signals) => void) => void } = {}): Promise<{ code: number; output: string }> {
   return new Promise((done) => {
     const child = spawn("bash", ["-c", script], {
       cwd: ROOT, stdio: [opts.lifeline ? "pipe" : "ignore", "pipe", "pipe"],
       ...(opts.lifeline ? { env: { ...process.env, VIRTPERF_TRIAL_LIFELINE: "stdin" } } : {}),
     });
     child.stdin?.on("error", () => {});
-    opts.lifeline?.(() => child.stdin?.end());
+    opts.lifeline?.((reason) => child.stdin?.end(`${reason}\n`));
     let output = "";
     const keep = (b: Buffer) => { output += b.toString(); toLog(log, b); };
     child.stdout!.on("data", keep);
@@ -144,8 +145,8 @@ async function tearDown(steps: readonly Step[], log: string, quiet = false): Pro
 interface Stop {
   /** The signal that asked to stop, once one did. */
   readonly signal: () => NodeJS.Signals | undefined;
-  /** Set while a trial runs: stops it (it records itself as interrupted). */
-  current?: () => void;
+  /** Set while a trial runs: stops it (it records itself as interrupted by that signal). */
+  current?: (reason: NodeJS.Signals) => void;
 }
 
 /** Torn lines and duplicate records of the run's trials.jsonl, as warnings (never fatal: the reader skips them). */
@@ -251,7 +252,7 @@ async function lockedRun(o: E2eOptions, x: ReturnType<typeof parseExperiment>, b
   const onSignal = (sig: NodeJS.Signals) => {
     if (!stopping) console.log(`\n${sig}: stopping: no further trial, the running one is stopped and recorded${o.keep ? "" : ", then teardown"}`);
     stopping ??= sig;
-    stop.current?.();
+    stop.current?.(stopping);
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);

@@ -127,15 +127,22 @@ function watchInterrupts(stop: AbortController): () => void {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  const onEnd = () => stop.abort("the run that started this trial went away");
+  // The run closes the lifeline after writing the signal that stopped it (e2e); closed without one,
+  // the run itself is gone.
+  let said = "";
+  const onData = (b: Buffer) => { said += b.toString(); };
+  const onEnd = () => {
+    const sig = /^(SIG[A-Z]+)$/m.exec(said)?.[1];
+    stop.abort(sig ?? "the run that started this trial went away");
+  };
   if (process.env["VIRTPERF_TRIAL_LIFELINE"] === "stdin") {
-    process.stdin.on("end", onEnd).on("error", onEnd).resume();
+    process.stdin.on("data", onData).on("end", onEnd).on("error", onEnd);
     process.stdin.unref();
   }
   return () => {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
-    process.stdin.off("end", onEnd);
+    process.stdin.off("data", onData).off("end", onEnd);
   };
 }
 

@@ -93,6 +93,26 @@ describe("faults of one trial (virtperf trial, native)", { timeout: 5 * 60_000 }
     assert.ok(await nothingLeft());
   });
 
+  it("the lifeline closed after a signal's name (e2e's Ctrl-C): recorded as interrupted by that signal; closed bare: the run went away", async () => {
+    const fake = join(root, "slow-xz");
+    writeFileSync(fake, `#!/bin/bash\ncase " $* " in *" --version "*) echo "xz (XZ Utils) 5.4.1 (a slow stand-in)"; exit 0;; esac\nexec -a virtperf-slow-xz sleep 60\n`);
+    chmodSync(fake, 0o755);
+    for (const [said, reason] of [["SIGINT\n", /^trial interrupted \(SIGINT\)/], ["", /^trial interrupted \(the run that started this trial went away\)/]] as const) {
+      const out = join(root, `lifeline-${said ? "signal" : "bare"}`);
+      const child = execa("bin/virtperf", ["trial", "--environment", native(overXz(fake)), "--workload", "xz", "--profile", "smoke", "--out", out],
+        { reject: false, env: { ...env, VIRTPERF_TRIAL_LIFELINE: "stdin" }, stdin: "pipe", timeout: 120_000 });
+      // Closed once the stand-in runs: the measured step is under way.
+      assert.ok(await until(() => execFileSync("bash", ["-c", "pgrep -f '^virtperf-slow-xz' || true"], { encoding: "utf8" }).trim() !== "", 60_000));
+      child.stdin!.end(said);
+      const r = await child;
+      assert.equal(r.exitCode, 1, r.stderr);
+      const record = parseRecord(r.stdout.trim(), { file: "stdout", line: 1 });
+      assert.equal(record.status, "failed");
+      assert.match(record.error!.message, reason);
+      assert.ok(await nothingLeft());
+    }
+  });
+
   it("an unwritable results folder: found before the trial runs, the record kept pending, moved in by the next trial", async () => {
     const out = join(root, "ro");
     mkdirSync(out);
